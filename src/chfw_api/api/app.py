@@ -1,0 +1,36 @@
+"""The FastAPI application factory: nothing is built until `create_app` is called."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from chfw_api import __version__
+from chfw_api.api import problems
+from chfw_api.api.middleware import BodyLimit, RequestContext
+from chfw_api.api.routes import health, inventory, parties, releases
+from chfw_api.bootstrap import Container
+
+DESCRIPTION = """\
+SECMP0024 Communications Hub firmware management, Option 1: DUIS-style Service Requests from
+Suppliers, DCC Alerts as signed webhooks, and the CSP Management Gateway. JSON endpoints are the
+DCC operator, CSP and subscription APIs; errors are RFC 9457 `application/problem+json`.
+Authenticate with `Authorization: Bearer <API key>`.
+"""
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="chfw", version=__version__, description=DESCRIPTION)
+    app.state.container = container
+    problems.install(app)
+    for module in (health, parties, inventory, releases):
+        app.include_router(module.router)
+    settings = container.settings
+
+    def limit_for(path: str) -> int:
+        if path == inventory.IMPORT_PATH:
+            return settings.max_import_body_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,49 @@
+"""FastAPI dependencies as Annotated aliases: the container, the unit of work, the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from chfw_api.bootstrap import Container
+from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.services import parties as party_service
+from chfw_api.services.unit_of_work import UnitOfWork
+
+_bearer = HTTPBearer(auto_error=False, description="API key bound to one party: chfw_...")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_uow(container: ContainerDep) -> UnitOfWork:
+    return container.uow()
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def get_caller(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    key = credentials.credentials if credentials is not None else None
+    return party_service.authenticate(container.uow(), key=key)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_dcc(caller: CallerDep) -> Caller:
+    caller.require(PartyKind.DCC)
+    return caller
+
+
+DccDep = Annotated[Caller, Depends(require_dcc)]

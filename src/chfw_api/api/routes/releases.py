@@ -1,0 +1,66 @@
+"""DCC operator API: firmware releases (CPL entries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from chfw_api.api.deps import ContainerDep, DccDep, UowDep
+from chfw_api.domain.releases import FirmwareRelease, Priority, ReleaseType, Severity
+from chfw_api.services import releases as svc
+
+router = APIRouter(prefix="/api/v1/releases", tags=["releases"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or unknown API key"},
+    403: {"description": "not DCC"},
+}
+
+
+class ReleaseCreate(BaseModel):
+    manufacturer: str = Field(min_length=1, max_length=100)
+    model: str = Field(min_length=1, max_length=100)
+    version: str = Field(description="1 to 8 hex characters", min_length=1, max_length=8)
+    image_hash: str = Field(description="SHA-256 of the image, hex", max_length=64)
+    release_note_ref: str = Field(min_length=1, max_length=500)
+    severity: Severity
+    priority: Priority
+    release_type: ReleaseType
+    operational_or_security: bool = Field(
+        description="operational/security releases never pilot (AD03)"
+    )
+
+
+class ReleaseRead(ReleaseCreate):
+    id: int
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, r: FirmwareRelease) -> ReleaseRead:
+        return cls(**{f: getattr(r, f) for f in cls.model_fields})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+def create_release(
+    body: ReleaseCreate, caller: DccDep, uow: UowDep, c: ContainerDep
+) -> ReleaseRead:
+    """Record a CH firmware release from the CPL."""
+    release = svc.register_release(
+        uow, c.clock, caller=caller, release=svc.NewRelease(**body.model_dump())
+    )
+    return ReleaseRead.of(release)
+
+
+@router.get("", responses=PROBLEMS)
+def list_releases(_: DccDep, uow: UowDep) -> list[ReleaseRead]:
+    """List firmware releases."""
+    return [ReleaseRead.of(r) for r in svc.list_releases(uow)]
+
+
+@router.get("/{release_id}", responses=PROBLEMS)
+def get_release(release_id: int, _: DccDep, uow: UowDep) -> ReleaseRead:
+    """Read one firmware release."""
+    return ReleaseRead.of(svc.get_release(uow, release_id=release_id))

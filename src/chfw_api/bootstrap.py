@@ -1,0 +1,39 @@
+"""Wires real adapters from Settings, explicitly; nothing here runs at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from chfw_api.config import Settings
+from chfw_api.domain.clock import Clock, SystemClock
+from chfw_api.persistence.database import make_engine, make_session_factory
+from chfw_api.persistence.unit_of_work import SqlAlchemyUnitOfWork
+
+
+@dataclass
+class Container:
+    """Everything a process needs, built once per process and passed down."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.session_factory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> Container:
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return Container(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=clock or SystemClock(),
+    )

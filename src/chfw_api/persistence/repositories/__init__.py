@@ -1,0 +1,1 @@
+"""Every query lives in a repository; services never see SQL."""

@@ -1,0 +1,178 @@
+"""Hubs of the Smart Metering Inventory, with bulk paths sized for millions of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from chfw_api.domain.inventory import HubRecord, HubView
+from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.persistence.tables import HubRow, PartyRow
+
+HUB_COLUMNS = (
+    "guid",
+    "manufacturer",
+    "model",
+    "firmware_version",
+    "status",
+    "csp_region",
+    "import_supplier_id",
+    "gas_supplier_id",
+    "production_proving",
+    "friendly_customer",
+    "pilot_excluded",
+)
+_COLS = ", ".join(HUB_COLUMNS)
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:])
+_CHANGED = " OR ".join(f"hubs.{c} IS DISTINCT FROM excluded.{c}" for c in HUB_COLUMNS[1:])
+
+
+def _as_tuple(r: HubRecord) -> tuple[Any, ...]:
+    return (
+        r.guid,
+        r.manufacturer,
+        r.model,
+        r.firmware_version,
+        r.status,
+        r.csp_region,
+        r.import_supplier_id,
+        r.gas_supplier_id,
+        r.production_proving,
+        r.friendly_customer,
+        r.pilot_excluded,
+    )
+
+
+class HubBulkWriter:
+    """Upserts validated hubs chunk by chunk inside the caller's transaction.
+
+    SQLite: executemany of an UPSERT straight into `hubs`. PostgreSQL: COPY into a temporary
+    staging table, then one INSERT ... SELECT ... ON CONFLICT at the end (COPY is the fastest
+    way in; the set-based upsert keeps index maintenance in one pass).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+        self._conn = session.connection()
+        self._pg = self._conn.dialect.name == "postgresql"
+        if self._pg:
+            self._conn.exec_driver_sql(
+                "CREATE TEMP TABLE hubs_import (LIKE hubs INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+        else:
+            marks = ", ".join("?" for _ in HUB_COLUMNS)
+            self._sql = (
+                f"INSERT INTO hubs ({_COLS}) VALUES ({marks}) "
+                f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES}"
+            )
+
+    def write(self, chunk: Sequence[HubRecord]) -> None:
+        if not chunk:
+            return
+        if self._pg:
+            raw = self._conn.connection.driver_connection
+            assert raw is not None
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY hubs_import ({_COLS}) FROM STDIN") as copy,
+            ):
+                for r in chunk:
+                    copy.write_row(_as_tuple(r))
+        else:
+            self._conn.exec_driver_sql(self._sql, [_as_tuple(r) for r in chunk])
+
+    def finish(self) -> None:
+        if self._pg:
+            self._conn.exec_driver_sql(
+                f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
+                f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
+            )
+            self._conn.exec_driver_sql("DROP TABLE hubs_import")
+
+
+class HubRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def count(self) -> int:
+        return int(self._s.scalar(select(func.count()).select_from(HubRow)) or 0)
+
+    def bulk_writer(self) -> HubBulkWriter:
+        return HubBulkWriter(self._s)
+
+    def _view_query(self) -> Any:
+        imp = aliased(PartyRow)
+        gas = aliased(PartyRow)
+        return (
+            select(HubRow, imp.code, gas.code)
+            .outerjoin(imp, imp.id == HubRow.import_supplier_id)
+            .outerjoin(gas, gas.id == HubRow.gas_supplier_id)
+        )
+
+    @staticmethod
+    def _view(caller: Caller, row: HubRow, imp_code: str | None, gas_code: str | None) -> HubView:
+        split = (
+            row.import_supplier_id is not None
+            and row.gas_supplier_id is not None
+            and row.import_supplier_id != row.gas_supplier_id
+        )
+        if caller.kind is PartyKind.SUPPLIER:
+            # BR3.3: a supplier may learn that a second supplier exists, never who it is.
+            imp_code = imp_code if row.import_supplier_id == caller.party_id else None
+            gas_code = gas_code if row.gas_supplier_id == caller.party_id else None
+        return HubView(
+            guid=row.guid,
+            manufacturer=row.manufacturer,
+            model=row.model,
+            firmware_version=row.firmware_version,
+            status=row.status,
+            csp_region=row.csp_region,
+            import_supplier=imp_code,
+            gas_supplier=gas_code,
+            split_supplier=split,
+            production_proving=row.production_proving,
+            friendly_customer=row.friendly_customer,
+            pilot_excluded=row.pilot_excluded,
+        )
+
+    def get_visible(self, caller: Caller, guid: str) -> HubView | None:
+        found = self._s.execute(self._view_query().where(HubRow.guid == guid)).first()
+        if found is None:
+            return None
+        row, imp_code, gas_code = found
+        if not caller.can_see_hub(
+            import_supplier_id=row.import_supplier_id,
+            gas_supplier_id=row.gas_supplier_id,
+            region=row.csp_region,
+        ):
+            return None
+        return self._view(caller, row, imp_code, gas_code)
+
+    def list_visible(self, caller: Caller, *, after: str | None, limit: int) -> list[HubView]:
+        """Keyset page of the hubs `caller` may see (X2), ordered by GUID.
+
+        A supplier's hubs are the union of two index range scans (as Import and as Gas
+        Supplier), each already ordered, so a page costs O(limit) however large the estate.
+        """
+        base = self._view_query()
+        if after is not None:
+            base = base.where(HubRow.guid > after)
+        if caller.kind is PartyKind.DCC:
+            queries = [base]
+        elif caller.kind is PartyKind.SUPPLIER:
+            queries = [
+                base.where(HubRow.import_supplier_id == caller.party_id),
+                base.where(HubRow.gas_supplier_id == caller.party_id),
+            ]
+        else:
+            if not caller.regions:
+                return []
+            queries = [base.where(HubRow.csp_region.in_([r.value for r in caller.regions]))]
+        merged: dict[str, HubView] = {}
+        for q in queries:
+            for row, imp_code, gas_code in self._s.execute(q.order_by(HubRow.guid).limit(limit)):
+                merged[row.guid] = self._view(caller, row, imp_code, gas_code)
+        return [merged[g] for g in sorted(merged)[:limit]]
