@@ -22,8 +22,9 @@ class Container:
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
 
-    def uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.session_factory)
+    def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
+        """A unit of work; read-only ones never take SQLite's write lock."""
+        return SqlAlchemyUnitOfWork(self.session_factory, read_only=read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -30,12 +30,19 @@ def get_uow(container: ContainerDep) -> UnitOfWork:
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+def get_read_uow(container: ContainerDep) -> UnitOfWork:
+    return container.uow(read_only=True)
+
+
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+
+
 def get_caller(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     key = credentials.credentials if credentials is not None else None
-    return party_service.authenticate(container.uow(), key=key)
+    return party_service.authenticate(container.uow(read_only=True), key=key)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

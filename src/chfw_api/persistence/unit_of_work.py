@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chfw_api.persistence.database import IMMEDIATE
 from chfw_api.persistence.repositories.hubs import HubRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
 from chfw_api.persistence.repositories.releases import ReleaseRepository
@@ -17,8 +18,9 @@ class SqlAlchemyUnitOfWork:
     hubs: HubRepository
     releases: ReleaseRepository
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
+        self._read_only = read_only
         self._session: Session | None = None
 
     @property
@@ -31,6 +33,9 @@ class SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("unit of work is not re-entrant")
         self._session = self._session_factory()
+        if not self._read_only:
+            # Begin now, as a writer (BEGIN IMMEDIATE on SQLite; a no-op option elsewhere).
+            self._session.connection(execution_options={IMMEDIATE: True})
         self.parties = PartyRepository(self._session)
         self.hubs = HubRepository(self._session)
         self.releases = ReleaseRepository(self._session)

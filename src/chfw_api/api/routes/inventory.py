@@ -98,7 +98,7 @@ def list_hubs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HubPage:
     """Page through the hubs you are responsible for: a supplier its own, a CSP its regions'."""
-    items = svc.list_hubs(c.uow(), caller=caller, after=after, limit=limit)
+    items = svc.list_hubs(c.uow(read_only=True), caller=caller, after=after, limit=limit)
     return HubPage(
         items=[HubRead.of(h) for h in items],
         next_after=items[-1].guid if len(items) == limit else None,
@@ -111,4 +111,4 @@ def list_hubs(
 )
 def get_hub(guid: str, caller: CallerDep, c: ContainerDep) -> HubRead:
     """Read one hub you are responsible for."""
-    return HubRead.of(svc.get_hub(c.uow(), caller=caller, guid=guid))
+    return HubRead.of(svc.get_hub(c.uow(read_only=True), caller=caller, guid=guid))

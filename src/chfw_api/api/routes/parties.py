@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel, Field
 
-from chfw_api.api.deps import ContainerDep, DccDep, UowDep
+from chfw_api.api.deps import ContainerDep, DccDep, ReadUowDep, UowDep
 from chfw_api.domain.parties import (
     ApiKeyInfo,
     CspRegion,
@@ -120,13 +120,13 @@ def create_party(body: PartyCreate, _: DccDep, uow: UowDep, c: ContainerDep) -> 
 
 
 @router.get("/parties", responses=PROBLEMS)
-def list_parties(_: DccDep, uow: UowDep, kind: PartyKind | None = None) -> list[PartyRead]:
+def list_parties(_: DccDep, uow: ReadUowDep, kind: PartyKind | None = None) -> list[PartyRead]:
     """List parties, optionally of one kind."""
     return [PartyRead.of(p) for p in svc.list_parties(uow, kind=kind)]
 
 
 @router.get("/parties/{code}", responses=PROBLEMS)
-def get_party(code: Code, _: DccDep, uow: UowDep) -> PartyRead:
+def get_party(code: Code, _: DccDep, uow: ReadUowDep) -> PartyRead:
     """Read one party."""
     return PartyRead.of(svc.get_party(uow, code=code))
 
@@ -157,7 +157,7 @@ def issue_key(
 
 
 @router.get("/parties/{code}/keys", responses=PROBLEMS)
-def list_keys(code: Code, _: DccDep, uow: UowDep) -> list[KeyRead]:
+def list_keys(code: Code, _: DccDep, uow: ReadUowDep) -> list[KeyRead]:
     """List a party's keys (never the secrets)."""
     return [KeyRead.of(k) for k in svc.list_keys(uow, party_code=code)]
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from chfw_api.api.deps import ContainerDep, DccDep, UowDep
+from chfw_api.api.deps import ContainerDep, DccDep, ReadUowDep, UowDep
 from chfw_api.domain.releases import FirmwareRelease, Priority, ReleaseType, Severity
 from chfw_api.services import releases as svc
 
@@ -55,12 +55,12 @@ def create_release(
 
 
 @router.get("", responses=PROBLEMS)
-def list_releases(_: DccDep, uow: UowDep) -> list[ReleaseRead]:
+def list_releases(_: DccDep, uow: ReadUowDep) -> list[ReleaseRead]:
     """List firmware releases."""
     return [ReleaseRead.of(r) for r in svc.list_releases(uow)]
 
 
 @router.get("/{release_id}", responses=PROBLEMS)
-def get_release(release_id: int, _: DccDep, uow: UowDep) -> ReleaseRead:
+def get_release(release_id: int, _: DccDep, uow: ReadUowDep) -> ReleaseRead:
     """Read one firmware release."""
     return ReleaseRead.of(svc.get_release(uow, release_id=release_id))
