@@ -1,0 +1,379 @@
+"""What each DCC Alert tells a Service User, independent of how it is encoded.
+
+The service decides *that* an alert is due and fills one of these messages in the same
+transaction as the change that causes it (X4); the `duis` adapter turns it into XML later, as
+often as delivery needs. Keeping the content here, as plain frozen values, means the outbox can
+store, replay and test alerts without an XML library.
+
+Field order is the element order of the alert body in `schemas/chfw-alerts.xsd`; optional
+fields are `None` (or an empty tuple) and then left out of the XML.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import ClassVar
+
+from chfw_api.domain import incidents
+from chfw_api.domain.incidents import PendingEffect
+from chfw_api.domain.releases import Priority, Severity
+from chfw_api.domain.stages import DeploymentKind, Outcome
+
+# The enums alerts carry are the ones the rules use; re-exported here for the alert's users.
+Decision = incidents.RolloutDecision
+
+_EUI64 = re.compile(r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}")
+_EUI64_ANY_CASE = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
+# DUIS ResponseIDType: originator EUI-64 : target EUI-64 : counter (0 to 2^64-1).
+_ALERT_ID = re.compile(rf"({_EUI64_ANY_CASE}):({_EUI64_ANY_CASE}):(0|[1-9][0-9]{{0,19}})")
+_MAX_COUNTER = 2**64 - 1
+
+
+class PilotPhase(enum.StrEnum):
+    """Where a pilot is, for N74 (BR2.4): scheduled, started, in progress, ended."""
+
+    SCHEDULED = "Scheduled"
+    STARTED = "Started"
+    PROGRESS = "Progress"
+    ENDED = "Ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInfo:
+    """A firmware release as its Central/Certified Products List entry names it (BR1.1)."""
+
+    manufacturer: str
+    model: str
+    version: str
+    release_note_ref: str
+    severity: Severity
+    priority: Priority
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePeriod:
+    """A time span and the hubs it covers: schedules are never per instant or per hub (C5)."""
+
+    start: datetime
+    end: datetime
+    label: str | None
+    guids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HubFailure:
+    guid: str
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HubInstructionState:
+    """One hub of an instruction. Says whether another supplier shares it, never who (BR3.3)."""
+
+    guid: str
+    second_supplier_exists: bool
+    second_supplier_instructed: bool
+    planned_activation_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """Base of every alert body. `code` is the default DCC Alert code for the message type."""
+
+    code: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _check_values(self)
+
+
+@dataclass(frozen=True, slots=True)
+class HubActivated(AlertMessage):
+    """N63, DUIS `CommsHubFirmwareActivation` (AH, BR5.6). The code is configurable."""
+
+    code: ClassVar[str] = "N63"
+    guid: str
+    firmware_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAvailable(AlertMessage):
+    """N70 (A01, BR1.1-1.3): the counts are of the recipient's eligible hubs by role."""
+
+    code: ClassVar[str] = "N70"
+    campaign_id: str
+    release: ReleaseInfo
+    automatic_deployment_at: datetime
+    eligible_as_import: int
+    eligible_as_gas: int
+    extract_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRevoked(AlertMessage):
+    """N71 (BR1.4)."""
+
+    code: ClassVar[str] = "N71"
+    campaign_id: str
+    reason: str
+    revoked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultPilotList(AlertMessage):
+    """N72 (A02): only the recipient's hubs; DCC chooses for it after the due time (AD09)."""
+
+    code: ClassVar[str] = "N72"
+    campaign_id: str
+    guids: tuple[str, ...]
+    preferred_list_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultPilotSchedule(AlertMessage):
+    """N73 (A03): the CSP's periods, and the constraints preferred schedules may use (AD07)."""
+
+    code: ClassVar[str] = "N73"
+    campaign_id: str
+    periods: tuple[SchedulePeriod, ...]
+    constraints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PilotStatus(AlertMessage):
+    """N74 (BR2.4): pilot scheduled, started, in progress or ended, with per-hub failures."""
+
+    code: ClassVar[str] = "N74"
+    campaign_id: str
+    phase: PilotPhase
+    succeeded: int
+    failed: int
+    pending: int
+    pilot_start_at: datetime | None = None
+    pilot_end_at: datetime | None = None
+    commentary: str | None = None
+    failures: tuple[HubFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PilotOutcome(AlertMessage):
+    """N75 (A06 success, A07 failure)."""
+
+    code: ClassVar[str] = "N75"
+    campaign_id: str
+    outcome: Outcome
+    succeeded: int
+    failed: int
+    commentary: str
+    safe_launch_starts_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafeLaunchSchedule(AlertMessage):
+    """N76 (A08): set by the CSP; Service Users cannot change it (C2)."""
+
+    code: ClassVar[str] = "N76"
+    campaign_id: str
+    periods: tuple[SchedulePeriod, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SafeLaunchOutcome(AlertMessage):
+    """N77 (A09 success, A10 failure)."""
+
+    code: ClassVar[str] = "N77"
+    campaign_id: str
+    outcome: Outcome
+    succeeded: int
+    failed: int
+    commentary: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignClosed(AlertMessage):
+    """N78 (A11)."""
+
+    code: ClassVar[str] = "N78"
+    campaign_id: str
+    closed_at: datetime
+    activated: int
+    failed: int
+    commentary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSuperseded(AlertMessage):
+    """N79 (A12, AD13): a newer release was approved; a running pilot is invalidated."""
+
+    code: ClassVar[str] = "N79"
+    campaign_id: str
+    superseded_by: str
+    superseding_version: str
+    pilot_invalidated: bool
+    commentary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionStatus(AlertMessage):
+    """N80 (BR3.3, BR5.1): an instruction was received; what DCC now plans, hub by hub.
+
+    `planned_activation_at` is absent while split-supplier hubs await the other supplier.
+    """
+
+    code: ClassVar[str] = "N80"
+    campaign_id: str
+    instruction_id: str
+    stage: DeploymentKind
+    requested_activation_at: datetime
+    planned_activation_at: datetime | None
+    accepted: int
+    rejected: int
+    hubs: tuple[HubInstructionState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutDecision(AlertMessage):
+    """N81 (BR6.3-6.5): DCC's decision and what it means for the recipient's pending requests."""
+
+    code: ClassVar[str] = "N81"
+    campaign_id: str
+    decision: incidents.RolloutDecision
+    reason: str
+    incident_id: str | None
+    effect_on_pending_instructions: PendingEffect
+    decided_at: datetime
+    new_end_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationFailure(AlertMessage):
+    """N82 (BR2.4): one hub failed, with the CSP's reason."""
+
+    code: ClassVar[str] = "N82"
+    campaign_id: str
+    guid: str
+    reason_code: str
+    reason: str
+    failed_at: datetime
+    firmware_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReady(AlertMessage):
+    """N83 (BR5.3): an asynchronous estate report can now be read."""
+
+    code: ClassVar[str] = "N83"
+    report_id: str
+    fetch_reference: str
+    rows: int
+    expires_at: datetime | None = None
+
+
+ALERT_TYPES: tuple[type[AlertMessage], ...] = (
+    HubActivated,
+    UpdateAvailable,
+    NotificationRevoked,
+    DefaultPilotList,
+    DefaultPilotSchedule,
+    PilotStatus,
+    PilotOutcome,
+    SafeLaunchSchedule,
+    SafeLaunchOutcome,
+    CampaignClosed,
+    CampaignSuperseded,
+    InstructionStatus,
+    RolloutDecision,
+    ActivationFailure,
+    ReportReady,
+)
+"""Every alert message type, in code order."""
+
+TYPE_BY_CODE: dict[str, type[AlertMessage]] = {t.code: t for t in ALERT_TYPES}
+
+
+def make_alert_id(originator: str, recipient: str, counter: int) -> str:
+    """The DUIS-shaped alert ID `originator:recipient:counter` (e.g. the DCC User ID first).
+
+    The same ID is the alert's `ResponseID` and its webhook `webhook-id`, on every retry.
+    """
+    if not 0 <= counter <= _MAX_COUNTER:
+        raise ValueError(f"alert counter {counter} is outside 0 to 2^64-1")
+    for what, value in (("originator", originator), ("recipient", recipient)):
+        if _EUI64.fullmatch(value.upper()) is None:
+            raise ValueError(f"alert {what} {value!r} is not an EUI-64 User ID")
+    return f"{originator.upper()}:{recipient.upper()}:{counter}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEnvelope:
+    """One alert to one recipient: what the outbox stores and the adapter renders.
+
+    `code` is the code actually sent, normally `message.code`; the service passes its configured
+    N63 code here. `request_id` links an alert to the Service Request that caused it (N80, N83).
+    """
+
+    alert_id: str
+    code: str
+    recipient: str
+    created_at: datetime
+    message: AlertMessage
+    request_id: str | None = None
+
+    def __post_init__(self) -> None:
+        match = _ALERT_ID.fullmatch(self.alert_id)
+        if match is None or int(match.group(3)) > _MAX_COUNTER:
+            raise ValueError(
+                f"alert_id {self.alert_id!r} is not originator:recipient:counter "
+                "(two EUI-64 User IDs and a counter 0 to 2^64-1)"
+            )
+        if re.fullmatch(r"AD1|N[0-9]{1,3}", self.code) is None:
+            raise ValueError(f"alert code {self.code!r} is not a DCC Alert code such as N70")
+        if _EUI64.fullmatch(self.recipient) is None:
+            raise ValueError(f"recipient {self.recipient!r} is not an upper-case EUI-64 User ID")
+        _require_aware("created_at", self.created_at)
+
+    @classmethod
+    def of(
+        cls,
+        alert_id: str,
+        recipient: str,
+        created_at: datetime,
+        message: AlertMessage,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> AlertEnvelope:
+        """An envelope carrying the message's own code unless another is configured."""
+        return cls(alert_id, code or message.code, recipient, created_at, message, request_id)
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+def _check_values(obj: object) -> None:
+    """Reject values no alert may carry, at construction rather than at delivery time.
+
+    Conventions by field name keep this generic: `guid`/`guids` are canonical upper-case EUI-64,
+    datetimes are timezone-aware, integers are counts (never negative).
+    """
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if f.name == "guid" or f.name == "guids":
+            for guid in value if isinstance(value, tuple) else (value,):
+                if not isinstance(guid, str) or _EUI64.fullmatch(guid) is None:
+                    raise ValueError(f"{f.name}: {guid!r} is not an upper-case EUI-64 CH GUID")
+        elif isinstance(value, datetime):
+            _require_aware(f.name, value)
+        elif isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ValueError(f"{f.name} is a count and cannot be negative, got {value}")
+        elif isinstance(value, tuple):
+            for item in value:
+                if hasattr(item, "__dataclass_fields__"):
+                    _check_values(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            _check_values(value)
