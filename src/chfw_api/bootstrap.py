@@ -8,7 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chfw_api.config import Settings
+from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.domain.clock import Clock, SystemClock
+from chfw_api.duis.alerts import render_alert
 from chfw_api.persistence.database import make_engine, make_session_factory
 from chfw_api.persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -24,7 +26,15 @@ class Container:
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         """A unit of work; read-only ones never take SQLite's write lock."""
-        return SqlAlchemyUnitOfWork(self.session_factory, read_only=read_only)
+        return SqlAlchemyUnitOfWork(
+            self.session_factory,
+            read_only=read_only,
+            render=self.render_alert,
+            originator=self.settings.dcc_user_id,
+        )
+
+    def render_alert(self, envelope: AlertEnvelope) -> bytes:
+        return render_alert(envelope, check=self.settings.validate_alerts)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     sqlite_busy_timeout_ms: int = 30_000
+    dcc_user_id: str = Field(
+        default="90-B3-D5-1F-30-00-00-02",
+        description="the DCC's User ID: originator of every alert's ResponseID",
+    )
+    activation_alert_code: str = Field(
+        default="N63", pattern=r"^(AD1|N[0-9]{1,3})$", description="per-hub activation alert code"
+    )
+    validate_alerts: bool = Field(
+        default=True, description="validate every rendered alert against our XSD before storing"
+    )
     import_error_cap: int = Field(default=1000, ge=1, description="bad rows listed in a report")
 
 

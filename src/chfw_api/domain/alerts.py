@@ -377,3 +377,15 @@ def _check_values(obj: object) -> None:
                     _check_values(item)
         elif hasattr(value, "__dataclass_fields__"):
             _check_values(value)
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """An alert a use case owes, before the outbox gives it an ID: the message, to whom, why."""
+
+    recipient_party_id: int
+    recipient: str  # the recipient's User ID
+    message: AlertMessage
+    campaign_id: str | None = None
+    request_id: str | None = None
+    code: str | None = None  # overrides message.code (the configurable N63)

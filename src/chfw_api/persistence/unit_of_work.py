@@ -7,20 +7,38 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.persistence.database import IMMEDIATE
+from chfw_api.persistence.repositories.audit import AuditRepository
 from chfw_api.persistence.repositories.hubs import HubRepository
+from chfw_api.persistence.repositories.outbox import AlertRenderer, OutboxRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
 from chfw_api.persistence.repositories.releases import ReleaseRepository
+
+
+def _no_renderer(envelope: AlertEnvelope) -> bytes:
+    raise RuntimeError("this unit of work was built without an alert renderer")
 
 
 class SqlAlchemyUnitOfWork:
     parties: PartyRepository
     hubs: HubRepository
     releases: ReleaseRepository
+    audit: AuditRepository
+    outbox: OutboxRepository
 
-    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        read_only: bool = False,
+        render: AlertRenderer | None = None,
+        originator: str = "90-B3-D5-1F-30-00-00-02",
+    ) -> None:
         self._session_factory = session_factory
         self._read_only = read_only
+        self._render = render or _no_renderer
+        self._originator = originator
         self._session: Session | None = None
 
     @property
@@ -39,6 +57,10 @@ class SqlAlchemyUnitOfWork:
         self.parties = PartyRepository(self._session)
         self.hubs = HubRepository(self._session)
         self.releases = ReleaseRepository(self._session)
+        self.audit = AuditRepository(self._session)
+        self.outbox = OutboxRepository(
+            self._session, render=self._render, originator=self._originator
+        )
         return self
 
     def __exit__(

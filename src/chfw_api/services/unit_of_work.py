@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from chfw_api.domain.alerts import PendingAlert
+from chfw_api.domain.audit import AuditEntry, AuditRecord
 from chfw_api.domain.inventory import HubRecord, HubView, SupplierDirectory
 from chfw_api.domain.parties import ApiKeyInfo, Caller, CspRegion, Party, PartyKind, PartyStatus
 from chfw_api.domain.parties import SupplierRole as SupplierRole
@@ -59,6 +61,19 @@ class ReleaseStore(Protocol):
     def list_all(self) -> list[FirmwareRelease]: ...
 
 
+class AuditStore(Protocol):
+    def append(self, records: Sequence[AuditRecord]) -> None: ...
+    def entries(self, *, subject: str | None = None, batch: int = 5000) -> Iterator[AuditEntry]: ...
+
+
+class OutboxStore(Protocol):
+    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]: ...
+    def count(self, *, code: str | None = None, campaign_id: str | None = None) -> int: ...
+    def bodies(
+        self, *, campaign_id: str | None = None, limit: int = 1000
+    ) -> list[tuple[str, str]]: ...
+
+
 class UnitOfWork(Protocol):
     """`with uow:` opens a transaction; only `commit()` keeps it, leaving the block rolls back."""
 
@@ -68,6 +83,10 @@ class UnitOfWork(Protocol):
     def hubs(self) -> HubStore: ...
     @property
     def releases(self) -> ReleaseStore: ...
+    @property
+    def audit(self) -> AuditStore: ...
+    @property
+    def outbox(self) -> OutboxStore: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -1,0 +1,90 @@
+"""The transactional outbox: alerts are rendered and stored in the caller's transaction.
+
+IDs are allocated up front so each alert can be rendered with its final DUIS ResponseID
+(`DCC User ID:recipient:counter`, the counter being the row id) before the one bulk insert:
+PostgreSQL draws them from the table's sequence; SQLite takes max(id)+1.. under the write lock
+every writing unit of work holds (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from chfw_api.domain.alerts import AlertEnvelope, PendingAlert, make_alert_id
+from chfw_api.persistence.tables import AlertRow
+
+AlertRenderer = Callable[[AlertEnvelope], bytes]
+
+
+class OutboxRepository:
+    def __init__(self, session: Session, *, render: AlertRenderer, originator: str) -> None:
+        self._s = session
+        self._render = render
+        self._originator = originator
+
+    def _allocate(self, n: int) -> list[int]:
+        conn = self._s.connection()
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) "
+                "FROM generate_series(1, %(n)s)",
+                {"n": n},
+            )
+            return [r[0] for r in rows]
+        top = self._s.scalar(select(func.coalesce(func.max(AlertRow.id), 0))) or 0
+        return list(range(top + 1, top + n + 1))
+
+    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]:
+        """Render and store `alerts`; returns their alert IDs in order."""
+        if not alerts:
+            return []
+        ids = self._allocate(len(alerts))
+        rows = []
+        alert_ids = []
+        for row_id, pending in zip(ids, alerts, strict=True):
+            alert_id = make_alert_id(self._originator, pending.recipient, row_id)
+            envelope = AlertEnvelope.of(
+                alert_id,
+                pending.recipient,
+                now,
+                pending.message,
+                code=pending.code,
+                request_id=pending.request_id,
+            )
+            rows.append(
+                {
+                    "id": row_id,
+                    "alert_id": alert_id,
+                    "code": envelope.code,
+                    "recipient_party_id": pending.recipient_party_id,
+                    "campaign_id": pending.campaign_id,
+                    "created_at": now,
+                    "body": self._render(envelope).decode(),
+                }
+            )
+            alert_ids.append(alert_id)
+        self._s.execute(insert(AlertRow), rows)
+        self.after_insert(ids[0], ids[-1])
+        return alert_ids
+
+    def after_insert(self, first_id: int, last_id: int) -> None:
+        """Hook for fan-out to webhook deliveries (rows first_id..last_id were just stored)."""
+
+    def count(self, *, code: str | None = None, campaign_id: str | None = None) -> int:
+        stmt = select(func.count()).select_from(AlertRow)
+        if code is not None:
+            stmt = stmt.where(AlertRow.code == code)
+        if campaign_id is not None:
+            stmt = stmt.where(AlertRow.campaign_id == campaign_id)
+        return int(self._s.scalar(stmt) or 0)
+
+    def bodies(self, *, campaign_id: str | None = None, limit: int = 1000) -> list[tuple[str, str]]:
+        """(code, XML) of stored alerts, oldest first; for the DCC views and tests."""
+        stmt = select(AlertRow.code, AlertRow.body).order_by(AlertRow.id).limit(limit)
+        if campaign_id is not None:
+            stmt = stmt.where(AlertRow.campaign_id == campaign_id)
+        return [(c, b) for c, b in self._s.execute(stmt)]
