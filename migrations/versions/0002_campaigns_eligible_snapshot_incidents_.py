@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=False,
+            autoincrement=True,
             nullable=False,
         ),
         sa.Column("alert_id", sa.String(length=80), nullable=False),

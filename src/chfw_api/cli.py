@@ -22,6 +22,8 @@ inventory_app = typer.Typer(help="Smart Metering Inventory.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(parties_app, name="parties")
 app.add_typer(inventory_app, name="inventory")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 out = Console()
 
@@ -267,6 +269,27 @@ def sample_estate(
         f"{summary.electricity_only:,} electricity-only, {summary.gas_only:,} gas-only) "
         f"for {summary.suppliers} suppliers -> {summary.hubs_csv}, {summary.parties_json}"
     )
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DbUrl = None) -> None:
+    """Check the audit trail's hash chain; exit 1 at the first tampered entry."""
+    from chfw_api.services.audit import verify
+
+    report = verify(_container(database_url).uow(read_only=True))
+    if not report.ok:
+        _fail(f"audit chain broken at entry {report.first_break}: {report.reason}")
+    out.print(f"audit chain intact: {report.entries:,} entries")
+
+
+@app.command()
+def tick(database_url: DbUrl = None) -> None:
+    """Perform every automatic campaign step that has fallen due (the worker runs this)."""
+    from chfw_api.services.campaigns import tick as run_tick
+
+    c = _container(database_url)
+    report = run_tick(c.uow, c.clock)
+    out.print(f"{report.events} events on {report.campaigns} campaigns")
 
 
 @app.command()

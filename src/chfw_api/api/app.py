@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from chfw_api import __version__
 from chfw_api.api import problems
 from chfw_api.api.middleware import BodyLimit, RequestContext
-from chfw_api.api.routes import health, inventory, parties, releases
+from chfw_api.api.routes import campaigns, health, incidents, inventory, parties, releases
 from chfw_api.bootstrap import Container
 
 DESCRIPTION = """\
@@ -22,7 +22,7 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="chfw", version=__version__, description=DESCRIPTION)
     app.state.container = container
     problems.install(app)
-    for module in (health, parties, inventory, releases):
+    for module in (health, parties, inventory, releases, campaigns, incidents):
         app.include_router(module.router)
     settings = container.settings
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.persistence.database import IMMEDIATE
 from chfw_api.persistence.repositories.audit import AuditRepository
+from chfw_api.persistence.repositories.campaigns import CampaignRepository
 from chfw_api.persistence.repositories.hubs import HubRepository
+from chfw_api.persistence.repositories.incidents import DecisionRepository, IncidentRepository
 from chfw_api.persistence.repositories.outbox import AlertRenderer, OutboxRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
 from chfw_api.persistence.repositories.releases import ReleaseRepository
@@ -25,6 +27,9 @@ class SqlAlchemyUnitOfWork:
     hubs: HubRepository
     releases: ReleaseRepository
     audit: AuditRepository
+    campaigns: CampaignRepository
+    incidents: IncidentRepository
+    decisions: DecisionRepository
     outbox: OutboxRepository
 
     def __init__(
@@ -58,6 +63,9 @@ class SqlAlchemyUnitOfWork:
         self.hubs = HubRepository(self._session)
         self.releases = ReleaseRepository(self._session)
         self.audit = AuditRepository(self._session)
+        self.campaigns = CampaignRepository(self._session)
+        self.incidents = IncidentRepository(self._session)
+        self.decisions = DecisionRepository(self._session)
         self.outbox = OutboxRepository(
             self._session, render=self._render, originator=self._originator
         )

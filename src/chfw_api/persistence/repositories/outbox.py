@@ -1,9 +1,8 @@
 """The transactional outbox: alerts are rendered and stored in the caller's transaction.
 
-IDs are allocated up front so each alert can be rendered with its final DUIS ResponseID
-(`DCC User ID:recipient:counter`, the counter being the row id) before the one bulk insert:
-PostgreSQL draws them from the table's sequence; SQLite takes max(id)+1.. under the write lock
-every writing unit of work holds (BEGIN IMMEDIATE).
+IDs are allocated up front (`persistence.ids`) so each alert can be rendered with its final DUIS
+ResponseID (`DCC User ID:recipient:counter`, the counter being the row id) before the one bulk
+insert.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.alerts import AlertEnvelope, PendingAlert, make_alert_id
+from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.tables import AlertRow
 
 AlertRenderer = Callable[[AlertEnvelope], bytes]
@@ -26,23 +26,11 @@ class OutboxRepository:
         self._render = render
         self._originator = originator
 
-    def _allocate(self, n: int) -> list[int]:
-        conn = self._s.connection()
-        if conn.dialect.name == "postgresql":
-            rows = conn.exec_driver_sql(
-                "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) "
-                "FROM generate_series(1, %(n)s)",
-                {"n": n},
-            )
-            return [r[0] for r in rows]
-        top = self._s.scalar(select(func.coalesce(func.max(AlertRow.id), 0))) or 0
-        return list(range(top + 1, top + n + 1))
-
     def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]:
         """Render and store `alerts`; returns their alert IDs in order."""
         if not alerts:
             return []
-        ids = self._allocate(len(alerts))
+        ids = next_ids(self._s, AlertRow.id, len(alerts))
         rows = []
         alert_ids = []
         for row_id, pending in zip(ids, alerts, strict=True):

@@ -16,7 +16,7 @@ class AlertRow(Base):
 
     __tablename__ = "alerts"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     alert_id: Mapped[str] = mapped_column(String(80), unique=True)
     code: Mapped[str] = mapped_column(String(8))
     recipient_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))

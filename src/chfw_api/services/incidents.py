@@ -1,0 +1,128 @@
+"""Incidents: a supplier raises one (BR6.2); DCC triages it into a rollout decision (BR6.3-6.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from chfw_api.domain.audit import AuditRecord
+from chfw_api.domain.clock import Clock
+from chfw_api.domain.errors import Forbidden, NotFound
+from chfw_api.domain.incidents import Incident, IncidentStatus, RolloutDecision, triage
+from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.services.campaigns import (
+    CampaignView,
+    campaign_for_update,
+    record_events,
+    release_of,
+    view_of,
+)
+from chfw_api.services.unit_of_work import UnitOfWork
+
+
+def raise_incident(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    caller: Caller,
+    campaign_id: str,
+    severity: str,
+    description: str,
+    guids: Iterable[str] = (),
+    emergency_stop_requested: bool = False,
+) -> Incident:
+    """Record a supplier's incident, high priority; only a supplier with hubs in the campaign
+    may raise one (X2)."""
+    caller.require(PartyKind.SUPPLIER)
+    now = clock.now()
+    with uow:
+        if uow.campaigns.get(campaign_id) is None:
+            raise NotFound(f"campaign {campaign_id} does not exist", campaign=campaign_id)
+        if caller.party_id not in {s.party_id for s in uow.campaigns.supplier_shares(campaign_id)}:
+            raise Forbidden(f"you have no hubs in campaign {campaign_id}")
+        number = uow.incidents.next_number()
+        incident = Incident.raise_(
+            incident_id=f"INC-{number:06d}",
+            campaign_id=campaign_id,
+            raised_by=caller.code,
+            now=now,
+            severity=severity,
+            description=description,
+            guids=guids,
+            emergency_stop_requested=emergency_stop_requested,
+        )
+        uow.incidents.add(incident, number=number)
+        uow.audit.append(
+            [
+                AuditRecord(
+                    at=now,
+                    actor=caller.code,
+                    action="incident.raised",
+                    subject=f"campaign:{campaign_id}",
+                    reason=description[:200],
+                    after={
+                        "incident": incident.incident_id,
+                        "severity": incident.severity.value,
+                        "emergency_stop_requested": emergency_stop_requested,
+                        "guids": len(incident.guids),
+                    },
+                )
+            ]
+        )
+        uow.commit()
+    return incident
+
+
+def list_incidents(
+    uow: UnitOfWork,
+    *,
+    caller: Caller,
+    campaign_id: str | None = None,
+    status: IncidentStatus | None = None,
+) -> list[Incident]:
+    """DCC's triage queue; a supplier sees only the incidents it raised."""
+    caller.require(PartyKind.DCC, PartyKind.SUPPLIER)
+    with uow:
+        found = uow.incidents.list_all(campaign_id=campaign_id, status=status)
+    if caller.kind is PartyKind.SUPPLIER:
+        found = [i for i in found if i.raised_by == caller.code]
+    return found
+
+
+def triage_incident(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    caller: Caller,
+    incident_id: str,
+    decision: RolloutDecision,
+    reason: str,
+    new_end: datetime | None = None,
+) -> tuple[Incident, CampaignView]:
+    """BR6.3/6.4: DCC's decision on an incident, applied to its campaign and told to every
+    supplier with what it means for their pending requests (BR6.5, N81)."""
+    caller.require(PartyKind.DCC)
+    now = clock.now()
+    with uow:
+        incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"incident {incident_id} does not exist")
+        campaign = campaign_for_update(uow, incident.campaign_id)
+        events = triage(
+            incident, campaign, decision, now=now, actor=caller.code, reason=reason, new_end=new_end
+        )
+        uow.campaigns.save(campaign)
+        uow.incidents.save(incident)
+        record_events(
+            uow,
+            campaign=campaign,
+            release=release_of(uow, int(campaign.release.release_id or 0)),
+            events=events,
+            actor=caller.code,
+            action=f"triage:{incident_id}",
+            reason=reason,
+            now=now,
+        )
+        view = view_of(uow, campaign)
+        uow.commit()
+    return incident, view
