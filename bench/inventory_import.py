@@ -106,7 +106,7 @@ def child_chfw(url: str, csv_path: Path) -> dict[str, float]:
     operator = Caller(party_id=0, kind=PartyKind.DCC, code="bench")
     start = time.perf_counter()
     with csv_path.open(encoding="utf-8-sig", newline="") as stream:
-        report = import_hubs_csv(container.uow(), caller=operator, stream=stream)
+        report = import_hubs_csv(container.uow(), container.clock, caller=operator, stream=stream)
     seconds = time.perf_counter() - start
     container.dispose()
     return {"seconds": seconds, "rss_mb": _peak_rss_mb(), "rows": report.rows}

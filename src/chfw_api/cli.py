@@ -234,6 +234,7 @@ def inventory_import(
         try:
             report = svc.import_hubs_csv(
                 c.uow(),
+                c.clock,
                 caller=operator,
                 stream=io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""),
                 error_cap=c.settings.import_error_cap,

@@ -45,10 +45,11 @@ def alerts_for(
     campaign: Campaign,
     release: FirmwareRelease,
     shares: Sequence[SupplierShare],
-    counts: HubCounts,
+    counts: Callable[[], HubCounts],
     superseding_version: str | None = None,
 ) -> list[a.PendingAlert]:
-    """`superseding_version`: the newer release's version, for N79 (AD13)."""
+    """`counts` is called only when an alert carries counts (it scans the campaign's hubs);
+    `superseding_version`: the newer release's version, for N79 (AD13)."""
     out: list[a.PendingAlert] = []
     cid = campaign.campaign_id
     for event in events:
@@ -64,7 +65,7 @@ def _builder(
     event: ev.CampaignEvent,
     campaign: Campaign,
     release: FirmwareRelease,
-    counts: HubCounts,
+    hub_counts: Callable[[], HubCounts],
     superseding_version: str | None,
 ) -> Callable[[SupplierShare], a.AlertMessage] | None:
     cid = campaign.campaign_id
@@ -91,6 +92,7 @@ def _builder(
             extract_reference=extract_reference(cid),
         )
     if isinstance(event, ev.PilotScheduled | ev.PilotStarted):
+        counts = hub_counts()
         phase = (
             a.PilotPhase.SCHEDULED if isinstance(event, ev.PilotScheduled) else a.PilotPhase.STARTED
         )
@@ -106,6 +108,7 @@ def _builder(
         )
         return lambda s: status
     if isinstance(event, ev.PilotSucceeded | ev.PilotFailed):
+        counts = hub_counts()
         outcome = a.PilotOutcome(
             campaign_id=cid,
             outcome=Outcome.SUCCEEDED if isinstance(event, ev.PilotSucceeded) else Outcome.FAILED,
@@ -116,6 +119,7 @@ def _builder(
         )
         return lambda s: outcome
     if isinstance(event, ev.SafeLaunchCompleted):
+        counts = hub_counts()
         sl = a.SafeLaunchOutcome(
             campaign_id=cid,
             outcome=Outcome.SUCCEEDED if event.succeeded else Outcome.FAILED,
@@ -125,6 +129,7 @@ def _builder(
         )
         return lambda s: sl
     if isinstance(event, ev.CampaignClosed):
+        counts = hub_counts()
         closed = a.CampaignClosed(
             campaign_id=cid,
             closed_at=event.at,

@@ -84,7 +84,7 @@ def record_events(
         campaign=campaign,
         release=release,
         shares=uow.campaigns.supplier_shares(cid),
-        counts=uow.campaigns.hub_counts(cid),
+        counts=lambda: uow.campaigns.hub_counts(cid),
         superseding_version=superseding_version,
     )
     if owed:
@@ -120,11 +120,14 @@ def campaign_for_update(uow: UnitOfWork, campaign_id: str) -> Campaign:
 
 
 def view_of(
-    uow: UnitOfWork, campaign: Campaign, superseded: list[str] | None = None
+    uow: UnitOfWork,
+    campaign: Campaign,
+    superseded: list[str] | None = None,
+    counts: HubCounts | None = None,
 ) -> CampaignView:
     return CampaignView(
         campaign=campaign,
-        counts=uow.campaigns.hub_counts(campaign.campaign_id),
+        counts=counts or uow.campaigns.hub_counts(campaign.campaign_id),
         shares=uow.campaigns.supplier_shares(campaign.campaign_id),
         allowed=campaign.allowed_commands(),
         superseded=superseded or [],
@@ -201,7 +204,9 @@ def create_campaign(
                 now=now,
                 superseding_version=release.version,
             )
-        view = view_of(uow, campaign, [o.campaign_id for o in older])
+        # A new campaign's hubs are all eligible: no need to count them again.
+        fresh = HubCounts(by_status={"eligible": campaign.eligible_hubs or 0})
+        view = view_of(uow, campaign, [o.campaign_id for o in older], counts=fresh)
         uow.commit()
     return view
 

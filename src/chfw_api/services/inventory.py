@@ -6,6 +6,8 @@ import csv
 from collections.abc import Callable
 from typing import TextIO
 
+from chfw_api.domain.audit import AuditRecord
+from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import NotFound, Problem, ValidationFailed
 from chfw_api.domain.identifiers import normalise_eui64
 from chfw_api.domain.inventory import (
@@ -24,6 +26,7 @@ csv.field_size_limit(1 << 16)
 
 def import_hubs_csv(
     uow: UnitOfWork,
+    clock: Clock,
     *,
     caller: Caller,
     stream: TextIO,
@@ -37,6 +40,7 @@ def import_hubs_csv(
     names every bad row (up to `error_cap`, with the total), and the transaction rolls back.
     """
     caller.require(PartyKind.DCC)
+    now = clock.now()
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
@@ -92,6 +96,17 @@ def import_hubs_csv(
         writer.write(chunk)
         writer.finish()
         after = uow.hubs.count()
+        uow.audit.append(
+            [
+                AuditRecord(
+                    at=now,
+                    actor=caller.code,
+                    action="inventory.imported",
+                    subject="inventory",
+                    after={"rows": rows, "created": after - before},
+                )
+            ]
+        )
         uow.commit()
     if progress is not None:
         progress(rows)

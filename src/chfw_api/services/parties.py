@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import Conflict, NotFound, Problem, Unauthenticated, ValidationFailed
 from chfw_api.domain.identifiers import normalise_eui64
@@ -104,6 +105,8 @@ def register_party(
         )
         if region_set:
             uow.parties.assign_regions(party.id, region_set)
+        registered = {"kind": kind.value, "roles": sorted(role_set), "regions": sorted(region_set)}
+        _audit(uow, clock, "party.registered", code, after=registered)
         uow.commit()
     return Party(
         id=party.id,
@@ -124,6 +127,7 @@ def issue_key(uow: UnitOfWork, clock: Clock, *, party_code: str, label: str = ""
         key_id = uow.parties.add_key(
             party_id=party.id, prefix=prefix, key_hash=hash_key(key), label=label, now=clock.now()
         )
+        _audit(uow, clock, "api_key.issued", party.code, after={"key_id": key_id, "prefix": prefix})
         uow.commit()
     return IssuedKey(id=key_id, party_code=party.code, key=key, label=label)
 
@@ -134,6 +138,7 @@ def revoke_key(uow: UnitOfWork, clock: Clock, *, key_id: int) -> ApiKeyInfo:
         if info is None:
             raise NotFound(f"API key {key_id} does not exist")
         uow.parties.revoke_key(key_id, clock.now())
+        _audit(uow, clock, "api_key.revoked", info.party_code, after={"key_id": key_id})
         uow.commit()
         revoked = uow.parties.get_key(key_id)
     assert revoked is not None
@@ -154,6 +159,21 @@ def authenticate(uow: UnitOfWork, *, key: str | None) -> Caller:
     if party is None:
         raise Unauthenticated("unknown or revoked API key")
     return party.as_caller()
+
+
+def _audit(
+    uow: UnitOfWork,
+    clock: Clock,
+    action: str,
+    code: str,
+    *,
+    after: dict[str, Any],
+    actor: str = "dcc",
+) -> None:
+    record = AuditRecord(
+        at=clock.now(), actor=actor, action=action, subject=f"party:{code}", after=after
+    )
+    uow.audit.append([record])
 
 
 def _get(uow: UnitOfWork, code: str) -> Party:

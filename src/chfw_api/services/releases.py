@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from chfw_api.domain.parties import Caller, PartyKind
@@ -67,6 +68,18 @@ def register_release(
                 created_by=caller.code,
             )
         )
+        uow.audit.append(
+            [
+                AuditRecord(
+                    at=clock.now(),
+                    actor=caller.code,
+                    action="release.registered",
+                    subject=f"release:{stored.id}",
+                    after={"model": stored.model, "version": stored.version,
+                           "operational_or_security": stored.operational_or_security},
+                )
+            ]
+        )  # fmt: skip
         uow.commit()
     return stored
 

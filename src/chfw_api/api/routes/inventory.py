@@ -82,7 +82,7 @@ async def import_inventory(request: Request, caller: DccDep, c: ContainerDep) ->
 
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             report = svc.import_hubs_csv(
-                c.uow(), caller=caller, stream=text, error_cap=c.settings.import_error_cap
+                c.uow(), c.clock, caller=caller, stream=text, error_cap=c.settings.import_error_cap
             )
             text.detach()
             return ImportResult(rows=report.rows, created=report.created, updated=report.updated)
