@@ -1,0 +1,115 @@
+"""Pilot group composition (AD05, AD09, AD10, RA03, C3, BR2.2, BR4), as pure rules."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chfw_api.domain.identifiers import guid_from_int
+from chfw_api.domain.pilot import (
+    PilotCandidate,
+    SelectionRules,
+    compose,
+    select_by_rules,
+    shortfall,
+)
+
+A, B = 1, 2
+
+
+def cand(i: int, imp: int | None = A, gas: int | None = None, **flags: bool) -> PilotCandidate:
+    region = ("North", "Central", "South")[i % 3]
+    return PilotCandidate(guid_from_int(i), imp, gas, region, "KC-200" if i % 2 else "KC-300",
+                          **flags)  # fmt: skip
+
+
+def test_default_list_stands_until_a_supplier_sends_its_own() -> None:
+    # covers: A02, A04
+    hubs = [cand(i) for i in range(10)]
+    default = frozenset(h.guid for h in hubs[:4])
+    assert compose(hubs, default_list=default, preferred={}).members == tuple(sorted(default))
+    mine = frozenset(h.guid for h in hubs[6:8])
+    assert compose(hubs, default_list=default, preferred={A: mine}).members == tuple(sorted(mine))
+
+
+def test_split_hub_needs_both_suppliers() -> None:
+    # covers: BR4.1, BR3.3
+    split = cand(1, imp=A, gas=B)
+    only_a = compose([split], default_list=None, preferred={A: frozenset({split.guid})})
+    assert only_a.members == () and only_a.awaiting_other_supplier == (split.guid,)
+    both = compose(
+        [split],
+        default_list=None,
+        preferred={A: frozenset({split.guid}), B: frozenset({split.guid})},
+    )
+    assert both.members == (split.guid,)
+    # the CSP default speaks for a supplier that sent nothing; B's own list overrides it
+    assert compose([split], default_list=frozenset({split.guid}), preferred={}).members == (
+        split.guid,
+    )
+    vetoed = compose([split], default_list=frozenset({split.guid}), preferred={B: frozenset()})
+    assert vetoed.members == ()
+
+
+def test_production_proving_always_in_and_excluded_never() -> None:
+    # covers: AD10, RA03
+    pp = cand(1, production_proving=True)
+    ex = cand(2, pilot_excluded=True)
+    got = compose([pp, ex], default_list=frozenset({ex.guid}), preferred={A: frozenset({ex.guid})})
+    assert got.members == (pp.guid,) and got.excluded == (ex.guid,)
+
+
+@settings(max_examples=60)
+@given(
+    n=st.integers(0, 120),
+    cap=st.integers(1, 50),
+    seed=st.integers(0, 10),
+    friendly=st.sets(st.integers(0, 119), max_size=30),
+    proving=st.sets(st.integers(0, 119), max_size=5),
+)
+def test_cap_keeps_proving_then_friendly_and_is_repeatable(
+    n: int, cap: int, seed: int, friendly: set[int], proving: set[int]
+) -> None:
+    # covers: C3, AD05, AD10
+    hubs = [cand(i, friendly_customer=i in friendly, production_proving=i in proving)
+            for i in range(n)]  # fmt: skip
+    everyone = frozenset(h.guid for h in hubs)
+    got = compose(hubs, default_list=everyone, preferred={}, max_size=cap, seed=seed)
+    assert len(got.members) == min(cap, n)
+    assert got == compose(hubs, default_list=everyone, preferred={}, max_size=cap, seed=seed)
+    members = set(got.members)
+    dropped = [h for h in hubs if h.guid in set(got.dropped_for_size)]
+    kept = [h for h in hubs if h.guid in members]
+    if dropped:  # nothing dropped outranks anything kept
+        assert not any(d.production_proving for d in dropped) or all(
+            k.production_proving for k in kept
+        )
+        if any(d.friendly_customer and not d.production_proving for d in dropped):
+            assert all(k.friendly_customer or k.production_proving for k in kept)
+
+
+@given(seed=st.integers(0, 1000), pct=st.floats(1, 100))
+def test_selection_rules_sample_repeatably_within_filters(seed: int, pct: float) -> None:
+    # covers: BR2.2
+    hubs = [cand(i, friendly_customer=i % 17 == 0, pilot_excluded=i == 5) for i in range(200)]
+    rules = SelectionRules(percentage=pct, regions=frozenset({"North", "South"}),
+                           exclude=frozenset({guid_from_int(3)}), seed=seed)  # fmt: skip
+    got = select_by_rules(hubs, rules)
+    assert got == select_by_rules(hubs, rules)
+    pool = [h for h in hubs if h.csp_region in rules.regions and not h.pilot_excluded
+            and h.guid not in rules.exclude]  # fmt: skip
+    assert len(got) == min(len(pool), -(-len(pool) * pct // 100))
+    assert all(g in {h.guid for h in pool} for g in got)
+    friendly_pool = [h.guid for h in pool if h.friendly_customer]
+    if len(got) >= len(friendly_pool):
+        assert set(friendly_pool) <= set(got)
+
+
+def test_count_rule_and_shortfall() -> None:
+    # covers: BR2.2, AD09
+    hubs = [cand(i, imp=A if i < 30 else B) for i in range(40)]
+    picked = select_by_rules([h for h in hubs if h.import_supplier_id == A],
+                             SelectionRules(hub_count=4, seed=7))  # fmt: skip
+    assert len(picked) == 4
+    assert shortfall(picked, hubs, minimum=5) == {A: 1, B: 5}
+    assert shortfall(picked, hubs, minimum=4) == {B: 4}
