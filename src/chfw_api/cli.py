@@ -1,12 +1,13 @@
-"""The `chfw` command: serve, db, parties, inventory, sample-estate, openapi."""
+"""The `chfw` command: serve, worker, db, parties, inventory, sample-estate, openapi."""
 
 from __future__ import annotations
 
 import io
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +16,15 @@ from rich.table import Table
 
 from chfw_api.config import PROJECT_ROOT, Settings
 
-app = typer.Typer(help="CH firmware campaign service (SECMP0024).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from chfw_api.bootstrap import Container
+    from chfw_api.delivery.runner import PeriodicJob
+
+app = typer.Typer(
+    help="CH firmware campaign service (SECMP0024).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 parties_app = typer.Typer(help="Parties and API keys.", no_args_is_help=True)
 inventory_app = typer.Typer(help="Smart Metering Inventory.", no_args_is_help=True)
@@ -70,6 +79,62 @@ def serve(
         port=port or container.settings.port,
         log_config=None,
         proxy_headers=False,
+    )
+
+
+def worker_jobs() -> list[PeriodicJob]:
+    """Periodic jobs `chfw worker` runs beside alert delivery.
+
+    Add one as `PeriodicJob(name, interval_seconds, run)` with `run(container)` a synchronous
+    use case (it runs in a thread, one unit of work per run; failures are logged, not fatal).
+    """
+    from chfw_api.delivery.runner import PeriodicJob
+    from chfw_api.services.campaigns import tick as campaign_tick
+    from chfw_api.services.estate_status import produce_reports
+    from chfw_api.services.gateway_outbound import write_pending_files
+    from chfw_api.services.pilot_lists import PilotSettings, select_for_silent_suppliers
+
+    def tick(c: Container) -> object:
+        return campaign_tick(c.uow, c.clock)
+
+    def pilots(c: Container) -> object:
+        s = c.settings
+        settings = PilotSettings(s.pilot_max_size, s.pilot_minimum_per_supplier)
+        return select_for_silent_suppliers(c.uow, c.clock, settings=settings)
+
+    def reports(c: Container) -> object:
+        return produce_reports(c.uow, c.clock, directory=c.settings.reports_dir)
+
+    return [
+        PeriodicJob("campaign-tick", 5.0, tick),
+        PeriodicJob("pilot-selection-ad09", 60.0, pilots),
+        PeriodicJob("estate-reports", 2.0, reports),
+        PeriodicJob("gateway-files", 1.0, write_pending_files),  # CSP gateway drops (issue #6)
+    ]
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option(help="run each job once, deliver everything due, then exit")
+    ] = False,
+    max_seconds: Annotated[
+        float | None, typer.Option(min=0, help="stop after this many seconds")
+    ] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Deliver DCC Alerts as signed webhooks (run as many as you like) and run periodic jobs."""
+    from chfw_api.api import logging as api_logging
+    from chfw_api.delivery.runner import run, serve_worker
+
+    container = _container(database_url)
+    api_logging.configure(container.settings.log_level)
+    # sign_body: the DCC XML-signing hook (XMLDSig of each alert) plugs in here once it exists.
+    report = run(serve_worker(container, jobs=worker_jobs(), once=once, max_seconds=max_seconds))
+    container.dispose()
+    console.print(
+        f"worker {report.requests:,} requests: {report.delivered:,} delivered, "
+        f"{report.retried:,} to retry, {report.dead:,} dead, {report.released:,} released"
     )
 
 
@@ -293,6 +358,60 @@ def tick(database_url: DbUrl = None) -> None:
     out.print(f"{report.events} events on {report.campaigns} campaigns")
 
 
+@app.command("csp-sim")
+def csp_sim(
+    csp: Annotated[str, typer.Option(help="the CSP ID whose outbound folder to read")],
+    api_key: Annotated[str, typer.Option(envvar="CHFW_CSP_SIM_API_KEY", help="the CSP's API key")],
+    api_url: Annotated[str, typer.Option()] = "http://127.0.0.1:8000",
+    gateway_root: Annotated[Path | None, typer.Option(help="default: CHFW_GATEWAY_ROOT")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    failure_rate: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(help="region:North=0.1 or model:KC-200=0.3 (repeatable)"),
+    ] = None,
+    reason: Annotated[list[str] | None, typer.Option(help="failure reason codes")] = None,
+    clock: Annotated[str, typer.Option(help="real, or simulated (jumps to each event)")] = "real",
+    once: Annotated[bool, typer.Option(help="one step: read files, post what is due")] = False,
+    poll_seconds: Annotated[float, typer.Option(min=0.05)] = 1.0,
+) -> None:
+    """Simulate a CSP: read its gateway folder, distribute and activate at the instructed
+    times, fail some, and post the results back through the inbound API."""
+    import httpx
+
+    from chfw_api.domain.clock import FakeClock, SystemClock
+    from chfw_api.gateway.simulator import CspSimulator, SimConfig
+
+    s = _settings()
+    rates = {}
+    for item in rate or []:
+        name, _, value = item.partition("=")
+        rates[name.strip()] = float(value)
+    config = SimConfig(
+        csp_id=csp,
+        gateway_root=gateway_root or s.gateway_root,
+        seed=s.csp_sim_seed if seed is None else seed,
+        failure_rate=s.csp_sim_failure_rate if failure_rate is None else failure_rate,
+        rates=rates,
+        reasons=tuple(reason or ()) or ("Timeout", "ImageVerifyFailed", "HubUnreachable"),
+        distribution_lead=timedelta(seconds=s.csp_sim_distribution_lead_seconds),
+        batch_size=s.csp_sim_batch_size,
+    )
+    fake = FakeClock(datetime.now(UTC)) if clock == "simulated" else None
+    with httpx.Client(base_url=api_url, timeout=60.0) as client:
+        sim = CspSimulator(config, client=client, api_key=api_key, clock=fake or SystemClock())
+
+        def show(r: object) -> None:
+            if getattr(r, "posted", 0) or getattr(r, "files", 0):
+                console.print(f"csp-sim {csp}: {r}")
+
+        if once:
+            show(sim.step())
+            return
+        total = sim.run(advance=fake.set if fake else None, poll_seconds=poll_seconds, on_step=show)
+    out.print(f"csp-sim {csp} done: {total}")
+
+
 @app.command()
 def openapi(
     out_file: Annotated[Path, typer.Option("--out")] = PROJECT_ROOT / "openapi" / "openapi.json",
@@ -311,3 +430,7 @@ def openapi(
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(text)
     console.print(f"wrote {out_file}")
+
+
+if __name__ == "__main__":
+    app()

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class GuardrailThreshold(BaseModel):
+    """One guardrail: in `stage`, a `dimension` slice over `max_failure_rate` with at least
+    `min_sample` finished hubs is paused (docs/csp-gateway.md)."""
+
+    stage: Literal["Pilot", "SafeLaunch"]
+    dimension: Literal["overall", "supplier", "model", "region"]
+    max_failure_rate: float = Field(ge=0, le=1)
+    min_sample: int = Field(ge=1)
 
 
 class Settings(BaseSettings):
@@ -37,7 +48,71 @@ class Settings(BaseSettings):
     validate_alerts: bool = Field(
         default=True, description="validate every rendered alert against our XSD before storing"
     )
+    max_xml_depth: int = Field(default=64, ge=8, description="Service Request nesting limit")
+    pilot_max_size: int = Field(default=300, ge=1, description="C3: hubs in a pilot group")
+    pilot_minimum_per_supplier: int = Field(
+        default=5, ge=0, description="AD09: pilot hubs DCC selects for a supplier that sent none"
+    )
+    reports_dir: Path = Field(default=Path("./var/reports"))
     import_error_cap: int = Field(default=1000, ge=1, description="bad rows listed in a report")
+    # Webhook delivery (docs/delivery.md).
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks webhook URLs may reach although private or loopback, e.g. "
+        '["127.0.0.0/8"] for local receivers; keep empty in production',
+    )
+    webhook_retry_schedule: list[float] = Field(
+        default=[10, 30, 90, 270, 810, 2430, 7290, 21870, 43200],
+        min_length=1,
+        description="seconds before each retry (then dead letter); default about a day",
+    )
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_secret_overlap_seconds: int = Field(
+        default=86_400, ge=0, le=7 * 86_400, description="old secret stays valid this long"
+    )
+    delivery_lease_seconds: float = Field(
+        default=120.0, gt=0, description="claimed rows return to the queue if not done by then"
+    )
+    delivery_claim_size: int = Field(
+        default=2000, ge=1, le=50_000, description="rows per claim; claim again below this"
+    )
+    delivery_endpoint_claim_requests: int = Field(
+        default=1000, ge=1, description="per endpoint per claim: this many requests' worth"
+    )
+    delivery_concurrency: int = Field(default=128, ge=1, description="requests in flight/worker")
+    delivery_endpoint_concurrency: int = Field(default=16, ge=1, description="per endpoint")
+    delivery_poll_seconds: float = Field(default=0.5, gt=0, description="idle wait between claims")
+
+    # CSP Management Gateway (docs/csp-gateway.md).
+    guardrail_rules: list[GuardrailThreshold] = Field(
+        default_factory=lambda: [
+            GuardrailThreshold(stage=s, dimension=d, max_failure_rate=r, min_sample=n)
+            for s, overall, sliced, n in (
+                ("Pilot", 0.10, 0.15, 20),
+                ("SafeLaunch", 0.05, 0.08, 200),
+            )
+            for d, r in (
+                ("overall", overall),
+                ("supplier", sliced),
+                ("model", sliced),
+                ("region", sliced),
+            )
+        ],
+        description="default failure thresholds per stage and slice dimension, each with its "
+        "minimum sample; a campaign may override them (PUT .../guardrails)",
+    )
+    csp_result_max_future_seconds: int = Field(
+        default=300, ge=0, description="how far ahead of our clock a CSP result may be dated"
+    )
+    gateway_claim_size: int = Field(default=200, ge=1, le=10_000, description="files per claim")
+    csp_sim_seed: int = Field(default=1, description="CSP simulator: seed for its failures")
+    csp_sim_failure_rate: float = Field(default=0.02, ge=0, le=1)
+    csp_sim_distribution_lead_seconds: int = Field(
+        default=3600, ge=0, description="CSP simulator: distributes this long before activation"
+    )
+    csp_sim_batch_size: int = Field(default=5000, ge=1, le=100_000)
 
 
 def load_settings(**overrides: object) -> Settings:

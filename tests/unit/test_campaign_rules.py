@@ -544,7 +544,7 @@ def test_instructions_are_accepted_ahead_of_their_stage_but_not_when_held() -> N
     assert campaign.may_instruct(DeploymentKind.PILOT)
     assert campaign.may_instruct(DeploymentKind.SAFE_LAUNCH)
     assert campaign.deploying_stage is None
-    assert campaign.automatic_activation_at(DeploymentKind.PILOT) == T0 + DAY
+    assert campaign.automatic_activation_at(DeploymentKind.PILOT) == T0 + 30 * DAY
     no_pilot = notified()
     assert not no_pilot.may_instruct(DeploymentKind.PILOT)
     assert no_pilot.automatic_activation_at(DeploymentKind.PILOT) is None

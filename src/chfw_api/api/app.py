@@ -7,7 +7,21 @@ from fastapi import FastAPI
 from chfw_api import __version__
 from chfw_api.api import problems
 from chfw_api.api.middleware import BodyLimit, RequestContext
-from chfw_api.api.routes import campaigns, health, incidents, inventory, parties, releases
+from chfw_api.api.routes import (
+    campaigns,
+    csp,
+    csp_oversight,
+    dashboard,
+    feed,
+    health,
+    incidents,
+    inventory,
+    metrics,
+    parties,
+    releases,
+    service_requests,
+    subscriptions,
+)
 from chfw_api.bootstrap import Container
 
 DESCRIPTION = """\
@@ -22,7 +36,21 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="chfw", version=__version__, description=DESCRIPTION)
     app.state.container = container
     problems.install(app)
-    for module in (health, parties, inventory, releases, campaigns, incidents):
+    for module in (
+        health,
+        parties,
+        inventory,
+        releases,
+        campaigns,
+        incidents,
+        service_requests,
+        csp,  # CSP Management Gateway (issue #6)
+        csp_oversight,
+        dashboard,  # DCC operator dashboard (issue #7)
+        subscriptions,  # webhook endpoints, dead letters, delivery stats (issue #5)
+        feed,  # pull feed of alerts (issue #5)
+        metrics,  # Prometheus /metrics (issue #5)
+    ):
         app.include_router(module.router)
     settings = container.settings
 

@@ -308,9 +308,12 @@ class Campaign:
         )
 
     def automatic_activation_at(self, kind: DeploymentKind) -> datetime | None:
-        """DCC's automatic time for that kind, which instructions must precede (BR3.1, BR3.4)."""
+        """DCC's automatic time for that kind, which instructions must precede (BR3.1, BR3.4).
+
+        A pilot hub with no instruction activates within the pilot as the CSP schedules it, by
+        the pilot's end at the latest: that end is the pilot's automatic time."""
         if kind is DeploymentKind.PILOT:
-            return self.pilot_start if self.pilot_planned else None
+            return self.pilot_end if self.pilot_planned else None
         return self.automatic_deployment_date
 
     def is_superseded_by(self, release: CplEntry) -> bool:

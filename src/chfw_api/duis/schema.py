@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ _MAX_PROBLEMS = 20
 _local = threading.local()
 
 
+@cache
 def default_schema_dir() -> Path:
     """`schemas/` at the repository root; beside the package when installed without the repo."""
     repo = Path(__file__).resolve().parents[3] / "schemas"
@@ -40,7 +42,13 @@ def default_schema_dir() -> Path:
 
 def load_schema(schema_dir: Path | None = None) -> etree.XMLSchema:
     """The compiled chfw schema from `schema_dir` (default: `default_schema_dir()`), cached."""
-    directory = (schema_dir or default_schema_dir()).resolve()
+    if schema_dir is None:
+        # The hot path (every alert rendered): no path resolution, one attribute look-up.
+        default: etree.XMLSchema | None = getattr(_local, "default_schema", None)
+        if default is None:
+            default = _local.default_schema = load_schema(default_schema_dir())
+        return default
+    directory = schema_dir.resolve()
     cache: dict[Path, etree.XMLSchema] | None = getattr(_local, "schemas", None)
     if cache is None:
         cache = {}

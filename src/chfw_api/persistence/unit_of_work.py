@@ -9,13 +9,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.persistence.database import IMMEDIATE
+from chfw_api.persistence.repositories.activation import ActivationRepository
 from chfw_api.persistence.repositories.audit import AuditRepository
 from chfw_api.persistence.repositories.campaigns import CampaignRepository
+from chfw_api.persistence.repositories.deliveries import DeliveryRepository
+from chfw_api.persistence.repositories.estate import EstateRepository
+from chfw_api.persistence.repositories.gateway import GatewayRepository
+from chfw_api.persistence.repositories.guardrails import GuardrailRepository
 from chfw_api.persistence.repositories.hubs import HubRepository
 from chfw_api.persistence.repositories.incidents import DecisionRepository, IncidentRepository
+from chfw_api.persistence.repositories.instructions import InstructionRepository
 from chfw_api.persistence.repositories.outbox import AlertRenderer, OutboxRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
+from chfw_api.persistence.repositories.pilot import PilotRepository
+from chfw_api.persistence.repositories.recent import RecentRepository
 from chfw_api.persistence.repositories.releases import ReleaseRepository
+from chfw_api.persistence.repositories.service_requests import ServiceRequestRepository
+from chfw_api.persistence.repositories.subscriptions import FeedRepository, SubscriptionRepository
 
 
 def _no_renderer(envelope: AlertEnvelope) -> bytes:
@@ -31,6 +41,19 @@ class SqlAlchemyUnitOfWork:
     incidents: IncidentRepository
     decisions: DecisionRepository
     outbox: OutboxRepository
+    requests: ServiceRequestRepository
+    pilot: PilotRepository
+    instructions: InstructionRepository
+    estate: EstateRepository
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    feed: FeedRepository
+    # CSP Management Gateway (issue #6)
+    gateway: GatewayRepository
+    activation: ActivationRepository
+    guardrails: GuardrailRepository
+    # DCC operator dashboard (issue #7)
+    recent: RecentRepository
 
     def __init__(
         self,
@@ -69,6 +92,17 @@ class SqlAlchemyUnitOfWork:
         self.outbox = OutboxRepository(
             self._session, render=self._render, originator=self._originator
         )
+        self.requests = ServiceRequestRepository(self._session)
+        self.pilot = PilotRepository(self._session)
+        self.instructions = InstructionRepository(self._session)
+        self.estate = EstateRepository(self._session)
+        self.subscriptions = SubscriptionRepository(self._session)
+        self.deliveries = DeliveryRepository(self._session)
+        self.feed = FeedRepository(self._session)
+        self.gateway = GatewayRepository(self._session)
+        self.activation = ActivationRepository(self._session)
+        self.guardrails = GuardrailRepository(self._session)
+        self.recent = RecentRepository(self._session)
         return self
 
     def __exit__(

@@ -21,6 +21,7 @@ from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.releases import FirmwareRelease
 from chfw_api.domain.stages import Command
 from chfw_api.services.campaign_alerts import alerts_for
+from chfw_api.services.gateway_outbound import forward_decision_events
 from chfw_api.services.unit_of_work import UnitOfWork
 
 SYSTEM = "system"
@@ -79,6 +80,9 @@ def record_events(
     for e in events:
         if isinstance(e, RolloutDecisionMade):
             uow.decisions.add(e)
+    # CSP gateway hook (issue #6): pause, stop, suspend and resume go to the campaign's CSPs
+    # as gateway files, queued in this same transaction.
+    forward_decision_events(uow, events, now=now)
     owed = alerts_for(
         events,
         campaign=campaign,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.alerts import AlertEnvelope, PendingAlert, make_alert_id
+from chfw_api.persistence.driver import db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
+from chfw_api.persistence.repositories.deliveries import DeliveryRepository
 from chfw_api.persistence.tables import AlertRow
 
 AlertRenderer = Callable[[AlertEnvelope], bytes]
@@ -31,6 +33,8 @@ class OutboxRepository:
         if not alerts:
             return []
         ids = next_ids(self._s, AlertRow.id, len(alerts))
+        conn = self._s.connection()
+        created = db_datetime(conn, now)
         rows = []
         alert_ids = []
         for row_id, pending in zip(ids, alerts, strict=True):
@@ -44,23 +48,31 @@ class OutboxRepository:
                 request_id=pending.request_id,
             )
             rows.append(
-                {
-                    "id": row_id,
-                    "alert_id": alert_id,
-                    "code": envelope.code,
-                    "recipient_party_id": pending.recipient_party_id,
-                    "campaign_id": pending.campaign_id,
-                    "created_at": now,
-                    "body": self._render(envelope).decode(),
-                }
+                (
+                    row_id,
+                    alert_id,
+                    envelope.code,
+                    pending.recipient_party_id,
+                    pending.campaign_id,
+                    created,
+                    self._render(envelope).decode(),
+                )
             )
             alert_ids.append(alert_id)
-        self._s.execute(insert(AlertRow), rows)
+        # executemany through the driver: per-hub alerts come 50,000 at a time.
+        mark = placeholder(conn)
+        conn.exec_driver_sql(
+            "INSERT INTO alerts (id, alert_id, code, recipient_party_id, campaign_id, created_at,"
+            f" body) VALUES ({', '.join([mark] * 7)})",
+            rows,
+        )
         self.after_insert(ids[0], ids[-1])
         return alert_ids
 
     def after_insert(self, first_id: int, last_id: int) -> None:
-        """Hook for fan-out to webhook deliveries (rows first_id..last_id were just stored)."""
+        """Fan out to webhook deliveries (rows first_id..last_id were just stored), in the same
+        transaction, so an alert is never stored without its deliveries (X4)."""
+        DeliveryRepository(self._s).fan_out(first_id, last_id)
 
     def count(self, *, code: str | None = None, campaign_id: str | None = None) -> int:
         stmt = select(func.count()).select_from(AlertRow)

@@ -100,6 +100,12 @@ class PartyRepository:
             stmt = stmt.where(PartyRow.kind == kind.value)
         return [self._to_party(r) for r in self._s.scalars(stmt)]
 
+    def codes_of(self, party_ids: list[int]) -> dict[int, str]:
+        if not party_ids:
+            return {}
+        rows = self._s.execute(select(PartyRow.id, PartyRow.code).where(PartyRow.id.in_(party_ids)))
+        return {pid: code for pid, code in rows}
+
     def set_status(self, party_id: int, status: PartyStatus) -> None:
         self._s.execute(update(PartyRow).where(PartyRow.id == party_id).values(status=status.value))
 

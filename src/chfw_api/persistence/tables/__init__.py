@@ -10,11 +10,34 @@ from chfw_api.persistence.tables.campaigns import (
     DecisionRow,
     IncidentRow,
 )
+from chfw_api.persistence.tables.delivery import (
+    DeliveryRow,
+    FeedCursorRow,
+    WebhookEndpointCodeRow,
+    WebhookEndpointRow,
+)
+from chfw_api.persistence.tables.gateway import (
+    ActivationResultRow,
+    CspUploadRow,
+    GatewayFileRow,
+    GuardrailRuleRow,
+    SlicePauseRow,
+)
 from chfw_api.persistence.tables.inventory import HubRow
 from chfw_api.persistence.tables.parties import ApiKeyRow, CspRegionRow, PartyRow
 from chfw_api.persistence.tables.releases import FirmwareReleaseRow
+from chfw_api.persistence.tables.service_requests import (
+    InstructionRow,
+    InstructionVoteRow,
+    PilotScheduleRequestRow,
+    PreferredPilotHubRow,
+    PreferredPilotListRow,
+    ReportRow,
+    RequestCounterRow,
+)
 
 __all__ = [
+    "ActivationResultRow",
     "AlertRow",
     "ApiKeyRow",
     "AuditRow",
@@ -24,10 +47,25 @@ __all__ = [
     "CampaignRow",
     "CampaignSupplierRow",
     "CspRegionRow",
+    "CspUploadRow",
     "DecisionRow",
+    "DeliveryRow",
+    "FeedCursorRow",
     "FirmwareReleaseRow",
+    "GatewayFileRow",
+    "GuardrailRuleRow",
     "HubRow",
     "IncidentRow",
+    "InstructionRow",
+    "InstructionVoteRow",
     "PartyRow",
+    "PilotScheduleRequestRow",
+    "PreferredPilotHubRow",
+    "PreferredPilotListRow",
+    "ReportRow",
+    "RequestCounterRow",
+    "SlicePauseRow",
     "UtcDateTime",
+    "WebhookEndpointCodeRow",
+    "WebhookEndpointRow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chfw_api.persistence.tables.base import Base, UtcDateTime
@@ -63,6 +63,7 @@ class CampaignHubRow(Base):
     import_supplier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     gas_supplier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     in_pilot: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_default_list: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="eligible")
     planned_activation_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

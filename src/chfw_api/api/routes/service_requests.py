@@ -1,0 +1,115 @@
+"""POST /api/v1/serviceD: DUIS-style XML Service Requests in, sr:Response XML out.
+
+The route only translates: bytes to a verified command (duis), the command to a result
+(services), the result or the refusal to XML with its DUIS response code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from chfw_api.api.deps import CallerDep, ContainerDep
+from chfw_api.bootstrap import Container
+from chfw_api.domain.errors import DomainError
+from chfw_api.domain.parties import Caller
+from chfw_api.domain.service_requests import ServiceReference
+from chfw_api.duis.codes import error_code, http_status, outcome_code
+from chfw_api.duis.errors import NOT_WELL_FORMED, XmlRejected
+from chfw_api.duis.parser import parse_request
+from chfw_api.duis.requests import map_request, sniff_header
+from chfw_api.duis.responses import render_error, render_response
+from chfw_api.duis.signature import verify_request
+from chfw_api.services import estate_status
+from chfw_api.services import service_requests as svc
+from chfw_api.services.pilot_lists import PilotSettings
+
+router = APIRouter(prefix="/api/v1", tags=["service requests"])
+XML = "application/xml"
+
+
+def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tuple[int, bytes]:
+    s = c.settings
+    now = c.clock.now()
+    request_id, sr = sniff_header(data)
+    counter = request_id.rsplit(":", 1)[-1] if request_id else "0"
+    response_id = (
+        f"{s.dcc_user_id}:{caller.code if len(caller.code) == 23 else s.dcc_user_id}:{counter}"
+    )
+    try:
+        if content_type not in ("application/xml", "text/xml"):
+            raise XmlRejected(NOT_WELL_FORMED, f"expected Content-Type application/xml, got "
+                                               f"{content_type or 'none'!r}")  # fmt: skip
+        root = parse_request(data, max_bytes=s.max_body_bytes, max_depth=s.max_xml_depth)
+        command = map_request(root, dcc_user_id=s.dcc_user_id)
+        header = command.header
+        request_id, sr = header.request_id, header.service_reference
+        sender = svc.authorise(c.uow(read_only=True), caller=caller, header=header)
+        if sender.certificate_pem is not None:
+            verify_request(root, sender.certificate_pem, at=now)
+        svc.consume_counter(c.uow(), c.clock, header=header)
+        result = svc.execute(
+            c.uow(),
+            c.clock,
+            caller=caller,
+            command=command,
+            pilot=PilotSettings(s.pilot_max_size, s.pilot_minimum_per_supplier),
+        )
+        code = outcome_code(result)
+        body = render_response(
+            result, service_reference=sr, response_id=response_id, at=now, request_id=request_id
+        )
+        return http_status(code), body
+    except (XmlRejected, DomainError) as exc:
+        body = render_error(
+            exc,
+            service_reference=sr or ServiceReference.INSTRUCT_DEPLOYMENT,
+            response_id=response_id,
+            at=now,
+            request_id=request_id,
+        )
+        return http_status(error_code(exc)), body
+
+
+@router.post(
+    "/serviceD",
+    summary="Send a Service Request (SR 11.5-11.10) as DUIS-style XML",
+    response_class=Response,
+    responses={
+        200: {"content": {XML: {}}, "description": "sr:Response: I0, or W... with rejected GUIDs"},
+        202: {"content": {XML: {}}, "description": "sr:Response I99: an asynchronous report"},
+        400: {"content": {XML: {}}, "description": "sr:Response E...: refused, nothing changed"},
+        401: {"description": "no or unknown API key (problem+json)"},
+        403: {"content": {XML: {}}, "description": "sr:Response E1/E2/E3/E4"},
+        413: {"description": "body over the limit"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {XML: {"schema": {"type": "string", "format": "xml"}}},
+        }
+    },
+)
+async def service_request(request: Request, caller: CallerDep, c: ContainerDep) -> Response:
+    """One sr:Request per call (see schemas/chfw-duis.xsd and docs/examples/)."""
+    data = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    status, body = await run_in_threadpool(_handle, c, caller, data, media)
+    return Response(content=body, status_code=status, media_type=XML)
+
+
+@router.get(
+    "/reports/{report_id}",
+    summary="Download a ready estate firmware status report (SR 11.8) as CSV",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/csv": {}}}, 404: {"description": "not yours or unknown"}},
+)
+def download_report(
+    report_id: Annotated[str, Path(max_length=40)], caller: CallerDep, c: ContainerDep
+) -> FileResponse:
+    """The CSV named in the N83 alert; only its own supplier may fetch it."""
+    path = estate_status.report_file(c.uow(read_only=True), caller=caller, report_id=report_id)
+    return FileResponse(path, media_type="text/csv", filename=f"{report_id}.csv")

@@ -1,0 +1,88 @@
+"""`chfw worker`: the delivery loop plus any periodic jobs, in one process, until told to stop.
+
+A periodic job is `PeriodicJob(name, interval_seconds, run)` where `run(container)` is a plain
+synchronous function (one use case, its own unit of work); it runs in a thread so the delivery
+loop never waits for it. Its failures are logged and it runs again at the next interval.
+`once` runs every job once, then delivers everything due, then returns (tests, cron);
+`max_seconds` stops the process after that long; SIGTERM/SIGINT stop it gracefully (claimed but
+unsent alerts are released at once, not left to their lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chfw_api.delivery.worker import BodySigner, DeliveryWorker, WorkerConfig, WorkerReport
+
+if TYPE_CHECKING:
+    from chfw_api.bootstrap import Container
+
+log = logging.getLogger("chfw.worker")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    interval_seconds: float
+    run: Callable[[Container], object]
+
+
+async def _run_job(container: Container, job: PeriodicJob) -> None:
+    try:
+        await asyncio.to_thread(job.run, container)
+    except Exception:
+        log.exception("periodic job %s failed", job.name)
+
+
+async def _periodic(container: Container, job: PeriodicJob, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await _run_job(container, job)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), job.interval_seconds)
+
+
+async def serve_worker(
+    container: Container,
+    *,
+    jobs: Sequence[PeriodicJob] = (),
+    once: bool = False,
+    max_seconds: float | None = None,
+    sign_body: BodySigner | None = None,
+    config: WorkerConfig | None = None,
+    handle_signals: bool = True,
+) -> WorkerReport:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    if max_seconds is not None:
+        loop.call_later(max_seconds, stop.set)
+    worker = DeliveryWorker(container, config=config, sign_body=sign_body)
+    if once:
+        for job in jobs:
+            await _run_job(container, job)
+        return await worker.run(stop=stop, once=True)
+    tasks = [asyncio.create_task(_periodic(container, job, stop)) for job in jobs]
+    try:
+        return await worker.run(stop=stop)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop when it is installed (it ships with uvicorn[standard]): about 1.5x the
+    requests per second of the default loop on the bench."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.run(main)
+    return uvloop.run(main)

@@ -1,0 +1,197 @@
+"""Per-hub activation results from CSPs (AH, BR2.4, BR5.6): what each one changes.
+
+A hub's campaign status moves forward only: eligible or instructed, then distributed, then
+activated or failed. A failed hub may be retried, so a later result can move it on again; an
+activated hub is done, and later reports about it are kept as history but change nothing.
+Results arrive in batches, possibly several per hub, possibly out of order: they are applied in
+time order per hub. The same result posted twice (hub, outcome, time) is a duplicate and
+changes nothing, so CSPs can retry a batch safely.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chfw_api.domain.campaign_views import ACTIVATED, DISTRIBUTED, ELIGIBLE, FAILED, INSTRUCTED
+
+_VERSION = re.compile(r"[0-9A-Fa-f]{1,8}")
+MAX_REASON = 200
+
+
+class ResultOutcome(enum.StrEnum):
+    DISTRIBUTED = "distributed"
+    ACTIVATED = "activated"
+    FAILED = "failed"
+
+
+class Rejection(enum.StrEnum):
+    """Why one hub's result was refused (listed per hub, BR5.2 style)."""
+
+    UNKNOWN_HUB = "unknown-hub"  # DUIS E19: device not known
+    NOT_YOUR_NETWORK = "not-your-network"  # DUIS E4: not authorised for this device
+    NOT_IN_CAMPAIGN = "not-in-campaign"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class HubResult:
+    guid: str
+    outcome: ResultOutcome
+    at: datetime
+    firmware_version: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HubState:
+    """A hub's campaign status and when its last result came."""
+
+    status: str
+    result_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A status change one result causes."""
+
+    result: HubResult
+    status: str
+
+    @property
+    def activated(self) -> bool:
+        return self.status == ACTIVATED
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
+
+
+def result_problem(
+    result: HubResult, *, now: datetime, earliest: datetime, skew: timedelta
+) -> str | None:
+    """What is wrong with one result on its own, or None."""
+    if result.at.tzinfo is None:
+        return "the result time needs a UTC offset"
+    if result.at > now + skew:
+        return f"the result time {result.at.isoformat()} is in the future"
+    if result.at < earliest:
+        return "the result time is before the campaign was notified"
+    if result.outcome is ResultOutcome.ACTIVATED and (
+        result.firmware_version is None or _VERSION.fullmatch(result.firmware_version) is None
+    ):
+        return "an activation names the firmware version now running (1 to 8 hex characters)"
+    if result.outcome is ResultOutcome.FAILED and not (result.reason or "").strip():
+        return "a failure gives its reason"
+    if result.reason is not None and len(result.reason) > MAX_REASON:
+        return f"the reason is longer than {MAX_REASON} characters"
+    return None
+
+
+def _moves(state: HubState, result: HubResult) -> bool:
+    if state.result_at is not None and result.at < state.result_at:
+        return False  # older than what the hub already reported: history only
+    if state.status in (ELIGIBLE, INSTRUCTED):
+        return True
+    if state.status == DISTRIBUTED:
+        return result.outcome is not ResultOutcome.DISTRIBUTED
+    if state.status == FAILED:
+        # A retry after a failure: only a result later than the failure moves the hub on.
+        return state.result_at is None or result.at > state.result_at
+    return False  # activated: done
+
+
+_RANK = {ResultOutcome.DISTRIBUTED: 0, ResultOutcome.FAILED: 1, ResultOutcome.ACTIVATED: 1}
+
+
+def apply_results(state: HubState, results: Iterable[HubResult]) -> tuple[HubState, list[Change]]:
+    """Apply one hub's new results in time order; returns its final state and each change."""
+    changes: list[Change] = []
+    for r in sorted(results, key=lambda r: (r.at, _RANK[r.outcome])):
+        if not _moves(state, r):
+            continue
+        status = {
+            ResultOutcome.DISTRIBUTED: DISTRIBUTED,
+            ResultOutcome.ACTIVATED: ACTIVATED,
+            ResultOutcome.FAILED: FAILED,
+        }[r.outcome]
+        state = HubState(status, r.at)
+        changes.append(Change(r, status))
+    return state, changes
+
+
+def normalised(result: HubResult) -> HubResult:
+    """Canonical forms: upper-case GUID and firmware version, trimmed reason."""
+    return HubResult(
+        guid=result.guid.upper(),
+        outcome=result.outcome,
+        at=result.at,
+        firmware_version=result.firmware_version.upper() if result.firmware_version else None,
+        reason_code=(result.reason_code or None)
+        if result.outcome is ResultOutcome.FAILED
+        else None,
+        reason=result.reason.strip() if result.reason else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HubSuppliers:
+    """A hub's current Import and Gas Supplier (party id and User ID), from the inventory."""
+
+    import_id: int | None
+    import_code: str | None
+    gas_id: int | None
+    gas_code: str | None
+
+    def recipients(self) -> list[tuple[int, str]]:
+        """One entry per distinct supplier: a hub with the same IS and GS gets one alert."""
+        out = []
+        if self.import_id is not None and self.import_code is not None:
+            out.append((self.import_id, self.import_code))
+        if self.gas_id is not None and self.gas_code is not None and self.gas_id != self.import_id:
+            out.append((self.gas_id, self.gas_code))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFact:
+    """A staged result with what the rules need. `region` None: not in the inventory."""
+
+    seq: int
+    region: str | None
+    in_campaign: bool
+    status: str | None
+    result_at: datetime | None
+    in_pilot: bool
+    hub_version: str | None
+    suppliers: HubSuppliers
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HubChange:
+    """A hub's final campaign state after an upload; `new_version` set when the inventory's
+    firmware version must change (BR5.6)."""
+
+    guid: str
+    status: str
+    result_at: datetime
+    failure_reason: str | None
+    new_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredHub:
+    guid: str
+    model: str
+    region: str
+    status: str
+    planned_activation_at: datetime | None
+    result_at: datetime | None
+    failure_reason: str | None
+    split_supplier: bool
+    results: tuple[tuple[str, datetime, str | None, str | None, str | None, datetime], ...]

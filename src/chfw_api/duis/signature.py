@@ -1,0 +1,317 @@
+"""XML Signatures on Service Requests (and on DCC's alerts): one scheme, verified strictly.
+
+The scheme (interface.md; what DCC's own signing tool produces): one enveloped `ds:Signature`,
+the last child of the root; `Reference URI=""` (the whole document); transforms
+enveloped-signature, optionally followed by exclusive C14N; SHA-256 digest; exclusive C14N of
+SignedInfo; ECDSA-SHA256 on P-256; `KeyInfo/X509Data/X509IssuerSerial` naming the certificate,
+whose key is the one registered for the RequestID's originator.
+
+Why strict: anything the scheme does not need is a way to fool a verifier. A Reference to an ID
+lets an attacker sign one element and slip another in beside it (signature wrapping); a second
+signature, or one that is not the root's last child, invites checking the wrong one; `ds:Object`
+carries unsigned content. So the structure is checked first, and each departure is named
+(E110013). Then signxml verifies the digest and signature value against the *registered*
+certificate, never one the message carries, on the very tree the caller maps to a command.
+
+DCC's tool lists only the enveloped-signature transform; the XML Signature spec then
+canonicalises the reference with inclusive C14N 1.0, so that is the default here too. Our signer
+names exclusive C14N as a transform explicitly, which every verifier honours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from lxml import etree
+from signxml.algorithms import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+    SignatureMethod,
+)
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from chfw_api.duis.codes import http_status
+from chfw_api.duis.errors import XmlRejected
+from chfw_api.duis.parser import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, parse_xml
+from chfw_api.duis.schema import NS_DS
+
+SIGNATURE_MISSING = "E110012"
+SIGNATURE_SCHEME = "E110013"
+KEY_NOT_REGISTERED = "E110014"
+SIGNATURE_INVALID = "E110015"
+CERTIFICATE_UNUSABLE = "E110016"
+
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+_TRANSFORMS = ((ENVELOPED,), (ENVELOPED, EXC_C14N))
+
+Signer = Callable[[etree._Element], etree._Element]
+
+
+def _ds(name: str) -> str:
+    return f"{{{NS_DS}}}{name}"
+
+
+class SignatureRejected(XmlRejected):
+    """The request's signature is missing, not in the scheme, or does not verify."""
+
+    @property
+    def http_status(self) -> int:
+        return http_status(self.code)
+
+
+def _scheme(reason: str) -> SignatureRejected:
+    return SignatureRejected(SIGNATURE_SCHEME, f"signature not in the required scheme: {reason}")
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    return [c for c in element if isinstance(c.tag, str)]
+
+
+def _expect_children(element: etree._Element, *names: str) -> list[etree._Element]:
+    found = _children(element)
+    if [c.tag for c in found] != [_ds(n) for n in names]:
+        got = ", ".join(etree.QName(c).localname for c in found) or "nothing"
+        where = etree.QName(element).localname
+        raise _scheme(f"ds:{where} must hold {', '.join(names)} (in ds:); it holds {got}")
+    return found
+
+
+def _algorithm(element: etree._Element, expected: str) -> None:
+    found = element.get("Algorithm")
+    if found != expected or _children(element):
+        name = etree.QName(element).localname
+        raise _scheme(f"{name} is {found!r}; expected {expected!r}")
+
+
+def _the_signature(root: etree._Element) -> etree._Element:
+    found = list(root.iter(_ds("Signature")))
+    if not found:
+        raise SignatureRejected(
+            SIGNATURE_MISSING,
+            "the request carries no ds:Signature, and this User's requests must be signed",
+        )
+    if len(found) > 1:
+        raise _scheme(f"{len(found)} ds:Signature elements; exactly one is allowed")
+    signature = found[0]
+    if signature.getparent() is not root or _children(root)[-1] is not signature:
+        raise _scheme("ds:Signature must be the last child of the root element")
+    return signature
+
+
+def _check_scheme(signature: etree._Element) -> tuple[str, int]:
+    """The structure of the scheme, element by element; returns (issuer name, serial)."""
+    signed_info, _value, key_info = _expect_children(
+        signature, "SignedInfo", "SignatureValue", "KeyInfo"
+    )
+    c14n, method, reference = _expect_children(
+        signed_info, "CanonicalizationMethod", "SignatureMethod", "Reference"
+    )
+    _algorithm(c14n, EXC_C14N)
+    _algorithm(method, ECDSA_SHA256)
+    if reference.get("URI") != "":
+        raise _scheme(f'Reference URI is {reference.get("URI")!r}; it must be "" (the document)')
+    transforms, digest_method, _digest = _expect_children(
+        reference, "Transforms", "DigestMethod", "DigestValue"
+    )
+    steps = _children(transforms)
+    algorithms = tuple(t.get("Algorithm") for t in steps)
+    plain = all(t.tag == _ds("Transform") and not _children(t) for t in steps)
+    if not plain or algorithms not in _TRANSFORMS:
+        raise _scheme(
+            f"Reference transforms are {list(algorithms)}; expected enveloped-signature, "
+            "optionally followed by exclusive C14N"
+        )
+    _algorithm(digest_method, SHA256)
+    (x509_data,) = _expect_children(key_info, "X509Data")
+    (issuer_serial,) = _expect_children(x509_data, "X509IssuerSerial")
+    issuer, serial = _expect_children(issuer_serial, "X509IssuerName", "X509SerialNumber")
+    try:
+        number = int((serial.text or "").strip())
+    except ValueError:
+        raise _scheme(f"X509SerialNumber {serial.text!r} is not a decimal integer") from None
+    return (issuer.text or "").strip(), number
+
+
+def _rdns(name: str) -> list[str]:
+    """An RFC 2253/4514 name's components, spaces around separators dropped (Java writes
+    'CN=U1,OU=07', DCC's samples 'CN=U1, OU=07'); escaped commas are kept."""
+    parts, current, escaped = [], "", False
+    for char in name:
+        if escaped:
+            current, escaped = current + char, False
+        elif char == "\\":
+            current, escaped = current + char, True
+        elif char in ",;":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    cleaned = []
+    for part in parts:
+        kind, _, value = part.partition("=")
+        cleaned.append(f"{kind.strip().upper()}={value.strip()}")
+    return cleaned
+
+
+def _same_issuer(text: str, certificate: x509.Certificate) -> bool:
+    try:
+        if x509.Name.from_rfc4514_string(",".join(_rdns(text))) == certificate.issuer:
+            return True
+    except ValueError:
+        pass
+    return _rdns(text) == _rdns(certificate.issuer.rfc4514_string())
+
+
+def _load_certificate(certificate_pem: str | bytes) -> x509.Certificate:
+    pem = certificate_pem.encode() if isinstance(certificate_pem, str) else certificate_pem
+    try:
+        certificate = x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise SignatureRejected(
+            CERTIFICATE_UNUSABLE, f"the registered certificate cannot be read: {exc}"
+        ) from None
+    key = certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise SignatureRejected(
+            CERTIFICATE_UNUSABLE, "the registered certificate's key is not ECDSA P-256"
+        )
+    return certificate
+
+
+def is_signed(root: etree._Element) -> bool:
+    """Whether the document carries any ds:Signature (to decide the policy: a User with a
+    registered certificate must sign; `verify_request` then says whether the signature holds)."""
+    return any(True for _ in root.iter(_ds("Signature")))
+
+
+def _parser() -> etree.XMLParser:
+    """A fresh parser per call for signxml's internal copies: lxml parsers are not shared
+    across threads, and none of them may resolve entities or reach the network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def verify_request(
+    data: bytes | etree._Element,
+    certificate_pem: str | bytes,
+    *,
+    at: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> None:
+    """Accept a document signed in our scheme by the holder of `certificate_pem`, or raise
+    `SignatureRejected` naming what failed (E110012-E110016).
+
+    Pass the element that `parse_request` returned and `map_request` read, so the document
+    verified is the document acted on; bytes are parsed with the same hardened parser. The
+    certificate must be valid at `at` (default: now, from the system clock).
+    """
+    if isinstance(data, etree._Element):
+        root = data
+    else:
+        root = parse_xml(bytes(data), max_bytes=max_bytes, max_depth=max_depth)
+    certificate = _load_certificate(certificate_pem)
+    signature = _the_signature(root)
+    issuer, serial = _check_scheme(signature)
+    if serial != certificate.serial_number or not _same_issuer(issuer, certificate):
+        raise SignatureRejected(
+            KEY_NOT_REGISTERED,
+            f"X509IssuerSerial names serial {serial} from {issuer!r}; this User's registered "
+            f"certificate is serial {certificate.serial_number} from "
+            f"{certificate.issuer.rfc4514_string()!r}",
+        )
+    config = SignatureConfiguration(
+        require_x509=True,
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
+        verification_time=at,
+    )
+    try:
+        result: Any = XMLVerifier().verify(
+            root, x509_cert=certificate, expect_config=config, parser=_parser()
+        )
+    except InvalidDigest:
+        raise SignatureRejected(
+            SIGNATURE_INVALID,
+            "digest mismatch: the document is not the one that was signed",
+        ) from None
+    except InvalidCertificate as exc:
+        raise SignatureRejected(
+            CERTIFICATE_UNUSABLE, f"the registered certificate cannot be used: {exc}"
+        ) from None
+    except InvalidSignature:
+        raise SignatureRejected(
+            SIGNATURE_INVALID,
+            "the signature value does not verify with the registered certificate's key",
+        ) from None
+    except (ValueError, etree.LxmlError) as exc:  # signxml's InvalidInput is a ValueError
+        raise _scheme(str(exc)) from None
+    signed = result.signed_xml
+    if signed is None or signed.tag != root.tag or len(signed) != len(_children(root)) - 1:
+        raise _scheme("the signed content is not the whole document")
+
+
+def _check_key_pair(key: Any, certificate: x509.Certificate) -> ec.EllipticCurvePrivateKey:
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("the signing key must be an ECDSA P-256 private key")
+    if key.public_key() != certificate.public_key():
+        raise ValueError("the signing key does not belong to the certificate")
+    return key
+
+
+def make_signer(key_pem: str | bytes, cert_pem: str | bytes) -> Signer:
+    """A signer for our scheme (e.g. DCC's alerts, `alerts.render_alert(signer=...)`), with
+    the key and certificate loaded once."""
+    certificate = x509.load_pem_x509_certificate(
+        cert_pem.encode() if isinstance(cert_pem, str) else cert_pem
+    )
+    key = _check_key_pair(
+        load_pem_private_key(key_pem.encode() if isinstance(key_pem, str) else key_pem, None),
+        certificate,
+    )
+    issuer = certificate.issuer.rfc4514_string()
+    serial = str(certificate.serial_number)
+
+    def add_key_info(signature: etree._Element, **_: Any) -> None:
+        x509_data = etree.SubElement(etree.SubElement(signature, _ds("KeyInfo")), _ds("X509Data"))
+        issuer_serial = etree.SubElement(x509_data, _ds("X509IssuerSerial"))
+        etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = issuer
+        etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = serial
+
+    def sign(element: etree._Element) -> etree._Element:
+        if is_signed(element):
+            raise ValueError("the document is already signed")
+        signer = XMLSigner(
+            method=SignatureConstructionMethod.enveloped,
+            signature_algorithm=SignatureMethod.ECDSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+        )
+        signer.signature_annotators = [add_key_info]
+        signed: etree._Element = signer.sign(element, key=key)
+        return signed
+
+    return sign
+
+
+def sign_document(
+    document: bytes | etree._Element, key_pem: str | bytes, cert_pem: str | bytes
+) -> bytes:
+    """The document signed in our scheme, as UTF-8 XML with a declaration."""
+    element = document if isinstance(document, etree._Element) else parse_xml(bytes(document))
+    signed = make_signer(key_pem, cert_pem)(element)
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,360 @@
+"""CSP files as XML (schemas/chfw-csp.xsd) and CSV: uploads in, gateway files out.
+
+Inbound XML goes through the `duis` package's hardened parser and our schema, then is read
+here into plain values with the location of each (X5: every problem named). Outbound files are
+built with the standard library's ElementTree, which is safe for writing; the tests validate
+them against the schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from chfw_api.domain.alerts import SchedulePeriod
+from chfw_api.domain.csp_uploads import RawPeriod, RawUpload, UploadKind
+from chfw_api.domain.errors import Problem, ValidationFailed
+from chfw_api.domain.guardrails import Dimension
+from chfw_api.domain.incidents import RolloutDecision
+from chfw_api.domain.stages import DeploymentKind
+from chfw_api.duis import NS_SR, SCHEMA_VERSION, XmlRejected, parse_validated
+
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+UPLOAD_ROOTS = {
+    UploadKind.DEFAULT_PILOT_LIST: "CSPDefaultPilotList",
+    UploadKind.DEFAULT_PILOT_SCHEDULE: "CSPDefaultPilotSchedule",
+    UploadKind.SAFE_LAUNCH_SCHEDULE: "CSPSafeLaunchSchedule",
+}
+MAX_CSV_ROWS = 2_000_000
+
+
+class FileKind(enum.StrEnum):
+    """What a gateway file carries; the value is the kind part of its file name."""
+
+    PREFERRED_PILOT_LIST = "preferred-pilot-list"
+    PREFERRED_PILOT_SCHEDULE = "preferred-pilot-schedule"
+    INSTRUCTION = "instruction"
+    DECISION = "decision"
+    SLICE_PAUSE = "slice-pause"
+    SLICE_RESUME = "slice-resume"
+
+    @property
+    def element(self) -> str:
+        return {
+            "preferred-pilot-list": "PreferredPilotList",
+            "preferred-pilot-schedule": "PreferredPilotSchedule",
+            "instruction": "DeploymentInstruction",
+            "decision": "RolloutDecision",
+            "slice-pause": "SlicePause",
+            "slice-resume": "SliceResume",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class InstructedHub:
+    guid: str
+    planned_at: datetime
+    model: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayFile:
+    """A gateway file's content, as rendered and as the CSP simulator reads it back."""
+
+    kind: FileKind
+    csp_id: str
+    campaign_id: str
+    created_at: datetime
+    supplier_id: str | None = None
+    request_id: str | None = None
+    guids: tuple[str, ...] = ()
+    periods: tuple[SchedulePeriod, ...] = ()
+    constraints: tuple[str, ...] = ()
+    instruction_id: str | None = None
+    stage: DeploymentKind | None = None
+    firmware_version: str | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    hubs: tuple[InstructedHub, ...] = ()
+    decision: RolloutDecision | None = None
+    reason: str | None = None
+    dimension: Dimension | None = None
+    slice_value: str | None = None
+    slice_hubs: tuple[tuple[str, datetime | None], ...] = field(default=())
+
+
+def _q(name: str) -> str:
+    return f"{{{NS_SR}}}{name}"
+
+
+def _dt(value: datetime) -> str:
+    text = value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def _text(value: str) -> str:
+    return _NOT_XML_CHAR.sub("\ufffd", value)
+
+
+def _sub(parent: ET.Element, name: str, text: str | None) -> ET.Element:
+    element = ET.SubElement(parent, _q(name))
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _camel(value: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in value.split("_"))
+
+
+def _periods(parent: ET.Element, periods: Sequence[SchedulePeriod]) -> None:
+    for p in periods:
+        el = _sub(parent, "SchedulePeriod", None)
+        _sub(el, "PeriodStart", _dt(p.start))
+        _sub(el, "PeriodEnd", _dt(p.end))
+        if p.label:
+            _sub(el, "GroupLabel", _text(p.label[:256]))
+        ids = _sub(el, "DeviceIDList", None)
+        for g in p.guids:
+            _sub(ids, "DeviceID", g)
+
+
+def render_file(f: GatewayFile) -> bytes:
+    """One gateway file as UTF-8 XML (schemas/chfw-csp.xsd, root `sr:CSPGatewayFile`)."""
+    ET.register_namespace("sr", NS_SR)
+    root = ET.Element(_q("CSPGatewayFile"), {"schemaVersion": SCHEMA_VERSION})
+    header = _sub(root, "FileHeader", None)
+    _sub(header, "Kind", f.kind.element)
+    _sub(header, "CSPID", f.csp_id)
+    _sub(header, "CampaignID", f.campaign_id)
+    _sub(header, "CreatedDateTime", _dt(f.created_at))
+    body = _sub(root, f.kind.element, None)
+    if f.kind in (FileKind.PREFERRED_PILOT_LIST, FileKind.PREFERRED_PILOT_SCHEDULE):
+        _sub(body, "SupplierID", f.supplier_id)
+        if f.request_id:
+            _sub(body, "RequestID", f.request_id)
+        if f.kind is FileKind.PREFERRED_PILOT_LIST:
+            ids = _sub(body, "DeviceIDList", None)
+            for g in f.guids:
+                _sub(ids, "DeviceID", g)
+        else:
+            _periods(body, f.periods)
+            for c in f.constraints:
+                _sub(body, "Constraint", c)
+    elif f.kind is FileKind.INSTRUCTION:
+        assert f.stage is not None and f.window_start and f.window_end
+        _sub(body, "InstructionID", f.instruction_id)
+        _sub(body, "Stage", f.stage.value)
+        if f.firmware_version:
+            _sub(body, "FirmwareVersion", f.firmware_version)
+        _sub(body, "WindowStart", _dt(f.window_start))
+        _sub(body, "WindowEnd", _dt(f.window_end))
+        for h in f.hubs:
+            hub = _sub(body, "Hub", None)
+            _sub(hub, "DeviceID", h.guid)
+            _sub(hub, "PlannedActivationDateTime", _dt(h.planned_at))
+            if h.model:
+                _sub(hub, "DeviceModel", _text(h.model))
+            if h.region:
+                _sub(hub, "CSPRegion", h.region)
+    elif f.kind is FileKind.DECISION:
+        assert f.decision is not None
+        _sub(body, "Decision", _camel(f.decision.value))
+        _sub(body, "Reason", _text(f.reason or "-")[:4000])
+        _sub(body, "DecidedDateTime", _dt(f.created_at))
+    else:
+        assert f.stage is not None and f.dimension is not None
+        _sub(body, "Stage", f.stage.value)
+        _sub(body, "Dimension", f.dimension.value.capitalize())
+        _sub(body, "SliceValue", _text(f.slice_value or "*"))
+        _sub(body, "Reason", _text(f.reason or "-")[:4000])
+        _sub(body, "DecidedDateTime", _dt(f.created_at))
+        for guid, planned in f.slice_hubs:
+            hub = _sub(body, "Hub", None)
+            _sub(hub, "DeviceID", guid)
+            if planned is not None:
+                _sub(hub, "PlannedActivationDateTime", _dt(planned))
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _parse_dt(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _rejected(exc: XmlRejected) -> ValidationFailed:
+    problems = [
+        Problem(p.message, f"line {p.line}" if p.line else p.path, code=exc.code)
+        for p in exc.problems
+    ] or [Problem(exc.reason, code=exc.code)]
+    return ValidationFailed(f"the upload was refused: {exc.reason}", problems)
+
+
+def parse_upload_xml(
+    data: bytes, kind: UploadKind, *, campaign_id: str, max_bytes: int
+) -> RawUpload:
+    """An XML upload, hardened-parsed and schema-valid, as raw entries with locations."""
+    try:
+        root = parse_validated(data, _q(UPLOAD_ROOTS[kind]), max_bytes=max_bytes)
+    except XmlRejected as exc:
+        raise _rejected(exc) from None
+    problems: list[Problem] = []
+    named = (root.findtext(_q("CampaignID")) or "").strip()
+    if named != campaign_id:
+        problems.append(
+            Problem(f"names campaign {named!r}, uploaded to {campaign_id}", "CampaignID")
+        )
+    guid_path = f"{_q('DeviceIDList')}/{_q('DeviceID')}"
+    guids = tuple(
+        (f"DeviceID[{i}] (line {el.sourceline})", (el.text or "").strip())
+        for i, el in enumerate(root.iterfind(guid_path), 1)
+    )
+    periods = []
+    for n, p in enumerate(root.iterfind(_q("SchedulePeriod")), 1):
+        where = f"SchedulePeriod[{n}] (line {p.sourceline})"
+        start, end = (
+            _parse_dt(p.findtext(_q("PeriodStart"))),
+            _parse_dt(p.findtext(_q("PeriodEnd"))),
+        )
+        label = p.findtext(_q("GroupLabel"))
+        members = tuple(
+            (f"SchedulePeriod[{n}]/DeviceID[{i}] (line {el.sourceline})", (el.text or "").strip())
+            for i, el in enumerate(p.iterfind(guid_path), 1)
+        )
+        periods.append(RawPeriod(start, end, label, members, where))
+    if kind.is_schedule:
+        guids = ()
+    return RawUpload(guids=guids, periods=tuple(periods), problems=tuple(problems))
+
+
+def parse_upload_csv(text: str, kind: UploadKind) -> RawUpload:
+    """A CSV upload. Lists: a `DeviceID` column. Schedules: `PeriodStart,PeriodEnd,GroupLabel,
+    DeviceID`, one row per hub; rows sharing start, end and label form one period (C5)."""
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    wanted = ["PeriodStart", "PeriodEnd", "GroupLabel", "DeviceID"] if kind.is_schedule else []
+    if kind.is_schedule and header != wanted:
+        raise ValidationFailed(
+            "bad CSV header", [Problem(f"expected {','.join(wanted)}", "line 1", "header")]
+        )
+    if not kind.is_schedule and header != ["DeviceID"]:
+        raise ValidationFailed("bad CSV header", [Problem("expected DeviceID", "line 1", "header")])
+    problems: list[Problem] = []
+    guids: list[tuple[str, str]] = []
+    groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for line, row in enumerate(reader, 2):
+        if line > MAX_CSV_ROWS:
+            raise ValidationFailed(f"at most {MAX_CSV_ROWS:,} rows per upload")
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(f"expected {len(header)} columns, got {len(row)}", f"line {line}")
+            )
+            continue
+        cells = [c.strip() for c in row]
+        if kind.is_schedule:
+            groups.setdefault((cells[0], cells[1], cells[2]), []).append((f"line {line}", cells[3]))
+        else:
+            guids.append((f"line {line}", cells[0]))
+    periods = []
+    for n, ((start, end, label), members) in enumerate(groups.items(), 1):
+        where = f"period {n} ({members[0][0]})"
+        s, e = _parse_dt(start), _parse_dt(end)
+        if s is None or e is None:
+            problems.append(Problem("PeriodStart and PeriodEnd are ISO 8601 date-times", where))
+        periods.append(RawPeriod(s, e, label or None, tuple(members), where))
+    return RawUpload(guids=tuple(guids), periods=tuple(periods), problems=tuple(problems))
+
+
+def parse_file(data: bytes) -> GatewayFile:
+    """Read a gateway file back (the CSP simulator, tests). Schema-valid or `ValidationFailed`."""
+    try:
+        root = parse_validated(data, _q("CSPGatewayFile"))
+    except XmlRejected as exc:
+        raise _rejected(exc) from None
+    header = root.find(_q("FileHeader"))
+    assert header is not None
+    element = (header.findtext(_q("Kind")) or "").strip()
+    kind = next(k for k in FileKind if k.element == element)
+    body = root.find(_q(element))
+    assert body is not None
+
+    def text(name: str) -> str | None:
+        value = body.findtext(_q(name))
+        return value.strip() if value is not None else None
+
+    created = _parse_dt(header.findtext(_q("CreatedDateTime")))
+    assert created is not None
+    hubs = tuple(
+        InstructedHub(
+            guid=(h.findtext(_q("DeviceID")) or "").strip(),
+            planned_at=_parse_dt(h.findtext(_q("PlannedActivationDateTime"))) or created,
+            model=h.findtext(_q("DeviceModel")),
+            region=h.findtext(_q("CSPRegion")),
+        )
+        for h in body.iterfind(_q("Hub"))
+    )
+    periods = tuple(
+        SchedulePeriod(
+            start=_parse_dt(p.findtext(_q("PeriodStart"))) or created,
+            end=_parse_dt(p.findtext(_q("PeriodEnd"))) or created,
+            label=p.findtext(_q("GroupLabel")),
+            guids=tuple(
+                (g.text or "").strip() for g in p.iterfind(f"{_q('DeviceIDList')}/{_q('DeviceID')}")
+            ),
+        )
+        for p in body.iterfind(_q("SchedulePeriod"))
+    )
+    decision = text("Decision")
+    dimension = text("Dimension")
+    stage = text("Stage")
+    return GatewayFile(
+        kind=kind,
+        csp_id=(header.findtext(_q("CSPID")) or "").strip(),
+        campaign_id=(header.findtext(_q("CampaignID")) or "").strip(),
+        created_at=created,
+        supplier_id=text("SupplierID"),
+        request_id=text("RequestID"),
+        guids=tuple(
+            (g.text or "").strip() for g in body.iterfind(f"{_q('DeviceIDList')}/{_q('DeviceID')}")
+        ),
+        periods=periods,
+        constraints=tuple((c.text or "").strip() for c in body.iterfind(_q("Constraint"))),
+        instruction_id=text("InstructionID"),
+        stage=DeploymentKind(stage) if stage else None,
+        firmware_version=text("FirmwareVersion"),
+        window_start=_parse_dt(text("WindowStart")),
+        window_end=_parse_dt(text("WindowEnd")),
+        hubs=hubs if kind is FileKind.INSTRUCTION else (),
+        decision=RolloutDecision(re.sub(r"(?<!^)([A-Z])", r"_\1", decision).lower())
+        if decision
+        else None,
+        reason=text("Reason"),
+        dimension=Dimension(dimension.lower()) if dimension else None,
+        slice_value=text("SliceValue"),
+        slice_hubs=tuple(
+            (
+                (h.findtext(_q("DeviceID")) or "").strip(),
+                _parse_dt(h.findtext(_q("PlannedActivationDateTime"))),
+            )
+            for h in body.iterfind(_q("Hub"))
+        )
+        if kind in (FileKind.SLICE_PAUSE, FileKind.SLICE_RESUME)
+        else (),
+    )

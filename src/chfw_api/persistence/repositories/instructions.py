@@ -1,0 +1,192 @@
+"""Deployment instructions, each supplier's standing vote per hub, and the resulting plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC as _UTC
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from chfw_api.persistence.driver import db_datetime, placeholder
+from chfw_api.persistence.ids import next_ids
+from chfw_api.persistence.tables import InstructionRow, UtcDateTime
+
+
+class InstructionRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def next_number(self) -> int:
+        return next_ids(self._s, InstructionRow.id, 1)[0]
+
+    def add(
+        self,
+        *,
+        number: int,
+        instruction_id: str,
+        campaign_id: str,
+        supplier_id: int,
+        stage: str,
+        requested_at: datetime,
+        received_at: datetime,
+        request_id: str,
+        all_eligible: bool,
+        accepted: int,
+        rejected: int,
+    ) -> None:
+        self._s.execute(
+            insert(InstructionRow),
+            [
+                {
+                    "id": number,
+                    "instruction_id": instruction_id,
+                    "campaign_id": campaign_id,
+                    "supplier_id": supplier_id,
+                    "stage": stage,
+                    "requested_at": requested_at,
+                    "received_at": received_at,
+                    "request_id": request_id,
+                    "all_eligible": all_eligible,
+                    "accepted": accepted,
+                    "rejected": rejected,
+                }
+            ],
+        )
+
+    def record_votes(
+        self,
+        *,
+        campaign_id: str,
+        stage: str,
+        supplier_id: int,
+        instruction_id: str,
+        requested_at: datetime,
+        hubs: Iterable[tuple[str, bool, bool]],
+    ) -> None:
+        """Upsert this supplier's vote on each hub: (guid, as_import, as_gas) at this time, so
+        the decision stays traceable to the supplier responsible then (RA04)."""
+        conn = self._s.connection()
+        mark = placeholder(conn)
+        marks = ", ".join([mark] * 8)
+        conn.exec_driver_sql(
+            "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, requested_at, "
+            f"instruction_id, as_import, as_gas) VALUES ({marks}) "
+            "ON CONFLICT (campaign_id, stage, guid, supplier_id) DO UPDATE SET "
+            "requested_at = excluded.requested_at, instruction_id = excluded.instruction_id, "
+            "as_import = excluded.as_import, as_gas = excluded.as_gas",
+            [
+                (campaign_id, stage, g, supplier_id, db_datetime(conn, requested_at),
+                 instruction_id, imp, gas)
+                for g, imp, gas in hubs
+            ],
+        )  # fmt: skip
+
+    def record_staged_votes(
+        self,
+        *,
+        campaign_id: str,
+        stage: str,
+        supplier_id: int,
+        instruction_id: str,
+        requested_at: datetime,
+    ) -> None:
+        """Upsert this supplier's vote on every hub staged in `request_guids` (the accepted
+        ones), set-based, with the roles it holds on each now (RA04)."""
+        self._s.execute(
+            text(
+                "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, "
+                "requested_at, instruction_id, as_import, as_gas) "
+                "SELECT :c, :st, r.guid, :s, :at, :iid, "
+                "coalesce(h.import_supplier_id = :s, false), "
+                "coalesce(h.gas_supplier_id = :s, false) "
+                "FROM request_guids r JOIN hubs h ON h.guid = r.guid WHERE true "
+                "ON CONFLICT (campaign_id, stage, guid, supplier_id) DO UPDATE SET "
+                "requested_at = excluded.requested_at, instruction_id = excluded.instruction_id, "
+                "as_import = excluded.as_import, as_gas = excluded.as_gas"
+            ).bindparams(bindparam("at", type_=UtcDateTime())),
+            {"c": campaign_id, "st": stage, "s": supplier_id, "at": requested_at,
+             "iid": instruction_id},
+        )  # fmt: skip
+
+    def plan_staged_sole_supplier_hubs(self, campaign_row_id: int, at: datetime) -> None:
+        """Hubs staged in `request_guids` with one supplier (or IS = GS) activate at `at`
+        (BR3.2): one set-based update instead of one per hub."""
+        self._s.execute(
+            text(
+                "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
+                "status = 'eligible' THEN 'instructed' ELSE status END "
+                "WHERE campaign_id = :cid AND guid IN (SELECT r.guid FROM request_guids r "
+                "JOIN hubs h ON h.guid = r.guid WHERE h.import_supplier_id IS NULL "
+                "OR h.gas_supplier_id IS NULL OR h.import_supplier_id = h.gas_supplier_id)"
+            ).bindparams(bindparam("at", type_=UtcDateTime())),
+            {"cid": campaign_row_id, "at": at},
+        )
+
+    def other_votes(
+        self, *, campaign_id: str, stage: str, supplier_id: int
+    ) -> dict[str, dict[int, datetime]]:
+        """Other suppliers' votes on the hubs staged in `request_guids` (by GUID)."""
+        rows = self._s.execute(
+            text(
+                "SELECT v.guid, v.supplier_id, v.requested_at FROM instruction_votes v "
+                "JOIN request_guids r ON r.guid = v.guid WHERE v.campaign_id = :c "
+                "AND v.stage = :st AND v.supplier_id <> :s"
+            ),
+            {"c": campaign_id, "st": stage, "s": supplier_id},
+        )
+        out: dict[str, dict[int, datetime]] = {}
+        for guid, supplier, at in rows:
+            out.setdefault(guid, {})[supplier] = _utc(at)
+        return out
+
+    def set_plans(self, campaign_row_id: int, plans: Sequence[tuple[str, datetime]]) -> None:
+        """Planned activation per hub; planned hubs become 'instructed' unless already further."""
+        if not plans:
+            return
+        conn = self._s.connection()
+        mark = placeholder(conn)
+        conn.exec_driver_sql(
+            f"UPDATE campaign_hubs SET planned_activation_at = {mark}, status = CASE WHEN "
+            f"status = 'eligible' THEN 'instructed' ELSE status END "
+            f"WHERE campaign_id = {mark} AND guid = {mark}",
+            [(db_datetime(conn, at), campaign_row_id, g) for g, at in plans],
+        )
+
+    def uninstructed_count(
+        self, *, campaign_row_id: int, campaign_id: str, stage: str, supplier_id: int, pilot: bool
+    ) -> int:
+        """This supplier's hubs of the campaign (pilot or safe-launch group) it has not yet
+        instructed."""
+        return int(
+            self._s.scalar(
+                text(
+                    "SELECT count(*) FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
+                    "WHERE ch.campaign_id = :cid AND ch.in_pilot = :p AND "
+                    "(h.import_supplier_id = :s OR h.gas_supplier_id = :s) AND NOT EXISTS ("
+                    "SELECT 1 FROM instruction_votes v WHERE v.campaign_id = :c AND "
+                    "v.stage = :st AND v.guid = ch.guid AND v.supplier_id = :s)"
+                ),
+                {
+                    "cid": campaign_row_id,
+                    "p": pilot,
+                    "s": supplier_id,
+                    "c": campaign_id,
+                    "st": stage,
+                },
+            )
+            or 0
+        )
+
+    def count(self, campaign_id: str | None = None) -> int:
+        stmt = select(func.count()).select_from(InstructionRow)
+        if campaign_id is not None:
+            stmt = stmt.where(InstructionRow.campaign_id == campaign_id)
+        return int(self._s.scalar(stmt) or 0)
+
+
+def _utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)

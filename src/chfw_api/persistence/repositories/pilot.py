@@ -1,0 +1,166 @@
+"""Pilot group state: preferred lists per supplier, candidates, and pilot membership."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from chfw_api.domain.pilot import PilotCandidate
+from chfw_api.persistence.tables import (
+    CampaignHubRow,
+    PilotScheduleRequestRow,
+    PreferredPilotHubRow,
+    PreferredPilotListRow,
+)
+
+_CANDIDATE = (
+    "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, ch.model, "
+    "h.production_proving, h.friendly_customer, h.pilot_excluded "
+    "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE ch.campaign_id = :cid "
+)
+
+
+def _candidates(rows: Any) -> list[PilotCandidate]:
+    return [
+        PilotCandidate(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), bool(r[7]))
+        for r in rows
+    ]
+
+
+class PilotRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def replace_preferred_list(
+        self,
+        *,
+        campaign_id: str,
+        supplier_id: int,
+        guids: Sequence[str],
+        request_id: str,
+        now: datetime,
+        rules: dict[str, Any] | None,
+        chosen_by_dcc: bool = False,
+    ) -> None:
+        """A04: a supplier's new list replaces its previous one."""
+        key = {"campaign_id": campaign_id, "supplier_id": supplier_id}
+        self._s.execute(delete(PreferredPilotHubRow).filter_by(**key))
+        self._s.execute(delete(PreferredPilotListRow).filter_by(**key))
+        self._s.execute(
+            insert(PreferredPilotListRow),
+            [{**key, "request_id": request_id, "submitted_at": now, "rules": rules,
+              "hub_count": len(guids), "chosen_by_dcc": chosen_by_dcc}],
+        )  # fmt: skip
+        if guids:
+            self._s.execute(insert(PreferredPilotHubRow), [{**key, "guid": g} for g in guids])
+
+    def preferred_lists(self, campaign_id: str) -> dict[int, frozenset[str]]:
+        rows = self._s.execute(
+            select(PreferredPilotHubRow.supplier_id, PreferredPilotHubRow.guid).where(
+                PreferredPilotHubRow.campaign_id == campaign_id
+            )
+        )
+        out: dict[int, set[str]] = {}
+        for supplier, guid in rows:
+            out.setdefault(supplier, set()).add(guid)
+        listed = self._s.scalars(
+            select(PreferredPilotListRow.supplier_id).where(
+                PreferredPilotListRow.campaign_id == campaign_id
+            )
+        )
+        return {s: frozenset(out.get(s, set())) for s in listed}
+
+    def suppliers_with_lists(self, campaign_id: str) -> set[int]:
+        return set(
+            self._s.scalars(
+                select(PreferredPilotListRow.supplier_id).where(
+                    PreferredPilotListRow.campaign_id == campaign_id
+                )
+            )
+        )
+
+    def composition_candidates(
+        self, campaign_row_id: int, campaign_id: str
+    ) -> list[PilotCandidate]:
+        """Only hubs someone put forward (CSP default list, a preferred list, production
+        proving): the pilot never needs the whole estate in memory."""
+        rows = self._s.execute(
+            text(
+                _CANDIDATE + "AND (ch.in_default_list OR h.production_proving OR ch.in_pilot "
+                "OR ch.guid IN (SELECT guid FROM preferred_pilot_hubs WHERE campaign_id = :c))"
+            ),
+            {"cid": campaign_row_id, "c": campaign_id},
+        )
+        return _candidates(rows)
+
+    def supplier_candidates(self, campaign_row_id: int, supplier_id: int) -> list[PilotCandidate]:
+        rows = self._s.execute(
+            text(_CANDIDATE + "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"),
+            {"cid": campaign_row_id, "s": supplier_id},
+        )
+        return _candidates(rows)
+
+    def default_list(self, campaign_row_id: int) -> frozenset[str]:
+        """The CSP's current Default Pilot List (A02) for the campaign; empty if none."""
+        return frozenset(
+            self._s.scalars(
+                select(CampaignHubRow.guid).where(
+                    CampaignHubRow.campaign_id == campaign_row_id, CampaignHubRow.in_default_list
+                )
+            )
+        )
+
+    def set_members(self, campaign_row_id: int, members: Sequence[str]) -> None:
+        """Make `members` the pilot group; hubs already deployed stay in it whatever happens."""
+        self._s.execute(
+            update(CampaignHubRow)
+            .where(
+                CampaignHubRow.campaign_id == campaign_row_id,
+                CampaignHubRow.in_pilot,
+                CampaignHubRow.status == "eligible",
+                CampaignHubRow.guid.not_in(members),
+            )
+            .values(in_pilot=False)
+        )
+        for start in range(0, len(members), 500):
+            self._s.execute(
+                update(CampaignHubRow)
+                .where(
+                    CampaignHubRow.campaign_id == campaign_row_id,
+                    CampaignHubRow.guid.in_(members[start : start + 500]),
+                )
+                .values(in_pilot=True)
+            )
+
+    def members(self, campaign_row_id: int) -> list[str]:
+        return list(
+            self._s.scalars(
+                select(CampaignHubRow.guid)
+                .where(CampaignHubRow.campaign_id == campaign_row_id, CampaignHubRow.in_pilot)
+                .order_by(CampaignHubRow.guid)
+            )
+        )
+
+    def add_schedule_request(
+        self,
+        *,
+        campaign_id: str,
+        supplier_id: int,
+        request_id: str,
+        now: datetime,
+        entries: list[dict[str, Any]],
+    ) -> int:
+        row = PilotScheduleRequestRow(
+            campaign_id=campaign_id,
+            supplier_id=supplier_id,
+            request_id=request_id,
+            submitted_at=now,
+            entries=entries,
+        )
+        self._s.add(row)
+        self._s.flush()
+        return row.id

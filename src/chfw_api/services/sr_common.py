@@ -1,0 +1,90 @@
+"""What every supplier Service Request use case shares: finding the campaign for a supplier,
+and sorting named GUIDs into the ones to act on and the ones to reject (BR5.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from chfw_api.domain.campaign import Campaign
+from chfw_api.domain.hub_facts import HubFacts
+from chfw_api.domain.parties import Caller
+from chfw_api.domain.service_request_results import (
+    GuidReason,
+    GuidRejection,
+    Refusal,
+    ServiceRequestRefused,
+)
+from chfw_api.services.unit_of_work import UnitOfWork
+
+
+def supplier_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> tuple[Campaign, int]:
+    """The campaign and its row id, if the caller has hubs in it; otherwise 'unknown', so a
+    supplier learns nothing of campaigns that are not its business (X2)."""
+    campaign = uow.campaigns.get(campaign_id, for_update=True)
+    if campaign is None or caller.party_id not in {
+        s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
+    }:
+        raise ServiceRequestRefused(
+            Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
+        )
+    return campaign, uow.campaigns.internal_id(campaign_id)
+
+
+Check = Callable[[HubFacts], tuple[GuidReason, str] | None]
+
+
+def _common(supplier_id: int) -> Check:
+    def check(f: HubFacts) -> tuple[GuidReason, str] | None:
+        if not f.known:
+            return GuidReason.UNKNOWN, "not a CH in the Smart Metering Inventory"
+        if not f.supplies(supplier_id):
+            return GuidReason.NOT_RESPONSIBLE, "you are neither its Import nor its Gas Supplier"
+        return None
+
+    return check
+
+
+@dataclass
+class Sorted:
+    accepted: list[HubFacts]
+    rejected: list[GuidRejection]
+
+
+def sort_guids(
+    uow: UnitOfWork,
+    *,
+    campaign_row_id: int,
+    guids: Sequence[str],
+    supplier_id: int,
+    checks: Sequence[Check],
+) -> Sorted:
+    """Every named GUID either accepted or rejected with its reason, never silently dropped."""
+    rejected: list[GuidRejection] = []
+    seen: set[str] = set()
+    unique: list[str] = []
+    for g in guids:
+        if g in seen:
+            rejected.append(GuidRejection(g, GuidReason.DUPLICATE, "named more than once"))
+        else:
+            seen.add(g)
+            unique.append(g)
+    facts = uow.requests.hub_facts(campaign_row_id, unique)
+    accepted: list[HubFacts] = []
+    all_checks = [_common(supplier_id), *checks]
+    for g in unique:
+        f = facts[g]
+        for check in all_checks:
+            verdict = check(f)
+            if verdict is not None:
+                rejected.append(GuidRejection(g, verdict[0], verdict[1]))
+                break
+        else:
+            accepted.append(f)
+    return Sorted(accepted, rejected)
+
+
+def in_campaign(f: HubFacts) -> tuple[GuidReason, str] | None:
+    if not f.in_campaign:
+        return GuidReason.NOT_ELIGIBLE, "not eligible for this campaign's firmware"
+    return None
