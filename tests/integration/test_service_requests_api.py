@@ -321,3 +321,46 @@ def test_registered_certificate_makes_signatures_mandatory(
     forged = sign_document(sr.envelope(A, "11.10", sr.incident(cid)), other_key, other_cert)
     assert sr.code(sr.post(client, estate.supplier_a, forged)[1]) in ("E110015", "E110013")
     assert len(client.get("/api/v1/incidents", headers=estate.dcc).json()) == 1
+
+
+def test_lists_and_settled_instructions_are_forwarded_to_each_csp_with_its_hubs(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: A04, A05, BR3.5, DD01, C1
+    hubs, cid = _pilot_campaign(client, estate)
+    sr.post(client, estate.supplier_a, sr.envelope(A, "11.5", sr.pilot_list(cid, hubs.a_only[:2])))
+    campaign = client.get(f"/api/v1/campaigns/{cid}", headers=estate.dcc).json()
+    from datetime import datetime
+
+    start = datetime.fromisoformat(campaign["pilot_start"])
+    sr.post(client, estate.supplier_a, sr.envelope(A, "11.6", sr.schedule(
+        cid, start + timedelta(days=1), start + timedelta(days=5), hubs.a_only[:2])))  # fmt: skip
+    when = START + timedelta(days=120)
+    sr.post(client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, when, None)))
+
+    def files() -> list[tuple[str, str, bytes]]:
+        with container.engine.connect() as conn:
+            return [
+                (code, kind, bytes(body))
+                for code, kind, body in conn.exec_driver_sql(
+                    "SELECT p.code, f.kind, f.body FROM gateway_files f JOIN parties p "
+                    "ON p.id = f.csp_party_id WHERE f.campaign_id = "
+                    + ("%s" if container.engine.dialect.name == "postgresql" else "?"),
+                    (cid,),
+                )
+            ]
+
+    got = files()
+    kinds = {(code, kind) for code, kind, _ in got}
+    # A's sole-supplier hubs are Central (CSP-C); its split hubs are North (CSP-N) but wait
+    # for supplier B, so CSP-N gets no instruction yet (BR4.1).
+    assert ("CSP-C", "preferred-pilot-list") in kinds
+    assert ("CSP-C", "preferred-pilot-schedule") in kinds
+    assert ("CSP-C", "instruction") in kinds and ("CSP-N", "instruction") not in kinds
+    instruction = next(b for code, kind, b in got if kind == "instruction")
+    assert all(g.encode() in instruction for g in hubs.a_only[2:])  # the pilot's two are not
+    assert not any(g.encode() in instruction for g in hubs.split_ab + hubs.a_only[:2])
+    sr.post(client, estate.supplier_b, sr.envelope(B, "11.7", sr.instruction(
+        cid, when + timedelta(days=1), None)))  # fmt: skip
+    north = [b for code, kind, b in files() if code == "CSP-N" and kind == "instruction"]
+    assert north and all(g.encode() in north[0] for g in hubs.split_ab)

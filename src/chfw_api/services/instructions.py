@@ -36,7 +36,8 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import InstructDeployment
 from chfw_api.domain.stages import HELD, DeploymentKind
-from chfw_api.services.sr_common import in_campaign, sort_guids, supplier_campaign
+from chfw_api.services.gateway_outbound import forward_instruction
+from chfw_api.services.sr_common import by_csp, in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
 _REFUSAL = {
@@ -199,6 +200,8 @@ def instruct(
                 [(p.guid, p.planned_at) for p in split_plans
                  if not p.waiting_for_second_supplier],
             )  # fmt: skip
+            _forward(uow, campaign, command, instruction_id, accepted, split_plans, planned_sole,
+                     now)  # fmt: skip
             _alerts(uow, caller, campaign, command, instruction_id, split_plans, split, now,
                     len(accepted), len(sorted_.rejected), latest)  # fmt: skip
         uow.audit.append(
@@ -231,6 +234,39 @@ def instruct(
             awaiting_second_supplier=waiting,
         ),
         split_plans,
+    )
+
+
+def _forward(
+    uow: UnitOfWork,
+    campaign: Campaign,
+    command: InstructDeployment,
+    instruction_id: str,
+    accepted: list[HubFacts],
+    split_plans: list[HubPlan],
+    planned_sole: datetime,
+    now: datetime,
+) -> None:
+    """BR3.5: every hub with a settled plan goes to its CSP with its activation time; split
+    hubs still waiting for their second supplier do not (BR4.1: DCC's date stands)."""
+    settled = {p.guid: p.planned_at for p in split_plans if not p.waiting_for_second_supplier}
+    hubs = [
+        (f.csp_region or "", (f.guid, settled.get(f.guid, planned_sole)))
+        for f in accepted
+        if not _is_split(f) or f.guid in settled
+    ]
+    if not hubs:
+        return
+    times = [t for _, (_, t) in hubs]
+    forward_instruction(
+        uow,
+        campaign_id=campaign.campaign_id,
+        instruction_id=instruction_id,
+        stage=command.stage,
+        window_start=min(times),
+        window_end=max(times),
+        hubs_by_csp=by_csp(uow, hubs),
+        now=now,
     )
 
 

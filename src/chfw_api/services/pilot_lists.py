@@ -29,7 +29,11 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import SubmitPreferredPilotList, SubmitPreferredPilotSchedule
 from chfw_api.domain.stages import Stage
-from chfw_api.services.sr_common import in_campaign, sort_guids, supplier_campaign
+from chfw_api.services.gateway_outbound import (
+    forward_pilot_schedule,
+    forward_preferred_pilot_list,
+)
+from chfw_api.services.sr_common import by_csp, in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
 # AD07: the constraints a preferred schedule may use, as DCC publishes them.
@@ -93,6 +97,7 @@ def submit_preferred_pilot_list(
                 checks=[in_campaign, _not_excluded, _not_proving],
             )
             chosen = [f.guid for f in sorted_.accepted]
+            regions = {f.guid: f.csp_region or "" for f in sorted_.accepted}
             rejected = sorted_.rejected
             rules_doc = None
         else:
@@ -112,6 +117,7 @@ def submit_preferred_pilot_list(
                 if not c.production_proving
             ]
             chosen = select_by_rules(candidates, rules)
+            regions = {c.guid: c.csp_region for c in candidates}
             rules_doc = {
                 "hub_count": r.hub_count,
                 "percentage": str(r.percentage) if r.percentage is not None else None,
@@ -134,6 +140,15 @@ def submit_preferred_pilot_list(
             rules=rules_doc,
         )
         composition = recompose(uow, campaign, row_id, settings)
+        # A04: the list goes on to each CSP with the hubs on its network.
+        forward_preferred_pilot_list(
+            uow,
+            campaign_id=campaign.campaign_id,
+            supplier_code=caller.code,
+            guids_by_csp=by_csp(uow, ((regions[g], g) for g in chosen)),
+            now=now,
+            request_id=command.header.request_id,
+        )
         uow.audit.append(
             [
                 AuditRecord(
@@ -207,6 +222,8 @@ def submit_pilot_schedule(
         entries = []
         rejected: list[GuidRejection] = []
         accepted_devices = 0
+        periods: dict[str, list[a.SchedulePeriod]] = {}
+        constraints: set[str] = set()
         for e in command.entries:
             sorted_ = sort_guids(
                 uow,
@@ -220,6 +237,13 @@ def submit_pilot_schedule(
             if guids:
                 accepted_devices += len(guids)
                 entries.append(_entry(e.start, e.end, e.label, guids, e.constraints))
+                for csp, hubs in by_csp(
+                    uow, ((f.csp_region or "", f.guid) for f in sorted_.accepted)
+                ).items():
+                    periods.setdefault(csp, []).append(
+                        a.SchedulePeriod(e.start, e.end, e.label, tuple(hubs))
+                    )
+                constraints.update(e.constraints)
         if entries:
             uow.pilot.add_schedule_request(
                 campaign_id=campaign.campaign_id,
@@ -227,6 +251,16 @@ def submit_pilot_schedule(
                 request_id=command.header.request_id,
                 now=now,
                 entries=entries,
+            )
+            # A05: forwarded as a request; the CSP keeps the final say on its schedule (C1).
+            forward_pilot_schedule(
+                uow,
+                campaign_id=campaign.campaign_id,
+                supplier_code=caller.code,
+                periods_by_csp=periods,
+                now=now,
+                constraints=sorted(constraints),
+                request_id=command.header.request_id,
             )
         uow.audit.append(
             [

@@ -3,12 +3,13 @@ and sorting named GUIDs into the ones to act on and the ones to reject (BR5.2)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.hub_facts import HubFacts
-from chfw_api.domain.parties import Caller
+from chfw_api.domain.parties import Caller, CspRegion
 from chfw_api.domain.service_request_results import (
     GuidReason,
     GuidRejection,
@@ -16,6 +17,8 @@ from chfw_api.domain.service_request_results import (
     ServiceRequestRefused,
 )
 from chfw_api.services.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 def supplier_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> tuple[Campaign, int]:
@@ -88,3 +91,17 @@ def in_campaign(f: HubFacts) -> tuple[GuidReason, str] | None:
     if not f.in_campaign:
         return GuidReason.NOT_ELIGIBLE, "not eligible for this campaign's firmware"
     return None
+
+
+def by_csp(uow: UnitOfWork, items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+    """Group (CSP region, item) pairs by the CSP serving each region (CSPs keep their own
+    network: each gets only its hubs, DD01)."""
+    owners: dict[str, str | None] = {}
+    out: dict[str, list[T]] = {}
+    for region, item in items:
+        if region not in owners:
+            owners[region] = uow.parties.region_owner(CspRegion(region))
+        csp = owners[region]
+        if csp is not None:
+            out.setdefault(csp, []).append(item)
+    return out
