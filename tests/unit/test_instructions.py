@@ -84,7 +84,7 @@ def test_timing_rules_name_each_problem() -> None:
 
 
 def test_safe_launch_batches_hold_fifty_thousand_unless_it_is_everything_left() -> None:
-    # covers: BR3.7, BR3.8
+    # covers: BR3.7, BR3.8, BR6.1
     assert batch_problems(explicit=True, kind_is_safe_launch=True, count=50_000,
                           remaining_for_supplier=900_000) == []  # fmt: skip
     small = batch_problems(
