@@ -15,6 +15,7 @@ import enum
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import ClassVar
 
 from chfw_api.domain import incidents
@@ -97,6 +98,11 @@ class HubActivated(AlertMessage):
     code: ClassVar[str] = "N63"
     guid: str
     firmware_version: str
+
+    def __post_init__(self) -> None:
+        # Built once per activated hub: a direct check, not the generic field walk.
+        if not isinstance(self.guid, str) or _EUI64.fullmatch(self.guid) is None:
+            raise ValueError(f"guid: {self.guid!r} is not an upper-case EUI-64 CH GUID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,10 +307,25 @@ def make_alert_id(originator: str, recipient: str, counter: int) -> str:
     """
     if not 0 <= counter <= _MAX_COUNTER:
         raise ValueError(f"alert counter {counter} is outside 0 to 2^64-1")
-    for what, value in (("originator", originator), ("recipient", recipient)):
-        if _EUI64.fullmatch(value.upper()) is None:
-            raise ValueError(f"alert {what} {value!r} is not an EUI-64 User ID")
-    return f"{originator.upper()}:{recipient.upper()}:{counter}"
+    return f"{_user_id('originator', originator)}:{_user_id('recipient', recipient)}:{counter}"
+
+
+@cache
+def _is_alert_code(code: str) -> bool:
+    return re.fullmatch(r"AD1|N[0-9]{1,3}", code) is not None
+
+
+@cache
+def _is_upper_eui64(value: str) -> bool:
+    return _EUI64.fullmatch(value) is not None
+
+
+@cache
+def _user_id(what: str, value: str) -> str:
+    """Checked once per party, not once per alert: a 50,000-hub upload has a handful."""
+    if _EUI64.fullmatch(value.upper()) is None:
+        raise ValueError(f"alert {what} {value!r} is not an EUI-64 User ID")
+    return value.upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,9 +350,9 @@ class AlertEnvelope:
                 f"alert_id {self.alert_id!r} is not originator:recipient:counter "
                 "(two EUI-64 User IDs and a counter 0 to 2^64-1)"
             )
-        if re.fullmatch(r"AD1|N[0-9]{1,3}", self.code) is None:
+        if not _is_alert_code(self.code):
             raise ValueError(f"alert code {self.code!r} is not a DCC Alert code such as N70")
-        if _EUI64.fullmatch(self.recipient) is None:
+        if not _is_upper_eui64(self.recipient):
             raise ValueError(f"recipient {self.recipient!r} is not an upper-case EUI-64 User ID")
         _require_aware("created_at", self.created_at)
 

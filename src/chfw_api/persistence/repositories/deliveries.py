@@ -132,7 +132,8 @@ class DeliveryRepository:
         exclude: Sequence[int] = (),
     ) -> list[DueDelivery]:
         """Lease up to `limit` due deliveries to `token`, oldest first, at most `per_endpoint`
-        requests' worth from each endpoint (that many rows times its batch size)."""
+        requests' worth from each endpoint (that many rows times its batch size, and never
+        more than `limit`: each endpoint's candidates are read in full before the cut)."""
         d2 = aliased(DeliveryRow)
         due = [
             d2.endpoint_id == E.id,
@@ -149,7 +150,7 @@ class DeliveryRepository:
                 select(d2.id, d2.due_at)
                 .where(*due)
                 .order_by(d2.due_at)
-                .limit(literal_column(str(int(per_endpoint))) * E.batch_size)
+                .limit(func.least(literal_column(str(int(per_endpoint))) * E.batch_size, limit))
                 .with_for_update(skip_locked=True)
                 .lateral("per")
             )
@@ -173,7 +174,8 @@ class DeliveryRepository:
             rows = []
             sizes = self._s.scalars(select(E.batch_size).where(*active).distinct()).all()
             for size in sizes:
-                per_ids = select(d2.id).where(*due).order_by(d2.due_at).limit(per_endpoint * size)
+                rows_each = min(per_endpoint * size, limit)
+                per_ids = select(d2.id).where(*due).order_by(d2.due_at).limit(rows_each)
                 rows += self._execute(
                     select(*columns, D.due_at.label("due"))
                     .select_from(E)
