@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE_HUBS ?= 10000
 export CHFW_DATABASE_URL ?= sqlite:///./var/chfw.db
 
-.PHONY: install run test lint typecheck check openapi migrate sample bench clean
+.PHONY: install run test lint typecheck check openapi migrate sample bench clean demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,12 @@ run: migrate sample
 	$(BIN)/chfw inventory import var/sample/hubs.csv
 	@echo "API keys for the sample parties are in var/keys.json"
 	$(BIN)/chfw serve
+
+## demo: a whole campaign end to end on an accelerated clock (embedded SQLite, 100,000 hubs);
+## prints a summary and writes var/report.html (docs/demo.md). DEMO_HUBS=1000000 for a million.
+DEMO_HUBS ?= 100000
+demo: install
+	$(BIN)/chfw demo --hubs $(DEMO_HUBS) --out var
 
 ## test: every test, integration tests on SQLite and on PostgreSQL (127.0.0.1:5432)
 test: install

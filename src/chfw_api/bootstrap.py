@@ -46,5 +46,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock or _clock(settings),
     )
+
+
+def _clock(settings: Settings) -> Clock:
+    if settings.clock_file is None:
+        return SystemClock()
+    from chfw_api.demo.clock import OffsetFileClock  # the demo's shared accelerated clock
+
+    return OffsetFileClock(settings.clock_file)

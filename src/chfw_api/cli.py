@@ -130,7 +130,11 @@ def worker(
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
     # sign_body: the DCC XML-signing hook (XMLDSig of each alert) plugs in here once it exists.
-    report = run(serve_worker(container, jobs=worker_jobs(), once=once, max_seconds=max_seconds))
+    report = run(
+        serve_worker(
+            container, jobs=worker_jobs(), once=once, max_seconds=max_seconds, freeze_gc=True
+        )
+    )
     container.dispose()
     console.print(
         f"worker {report.requests:,} requests: {report.delivered:,} delivered, "
@@ -410,6 +414,23 @@ def csp_sim(
             return
         total = sim.run(advance=fake.set if fake else None, poll_seconds=poll_seconds, on_step=show)
     out.print(f"csp-sim {csp} done: {total}")
+
+
+@app.command()
+def demo(
+    hubs: Annotated[int, typer.Option(min=200, help="hubs in the generated estate")] = 100_000,
+    database_url: DbUrl = None,
+    seed: Annotated[int, typer.Option(help="estate and CSP failures")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out", help="work folder and report")] = Path("var"),
+    mode: Annotated[str, typer.Option(help="subprocess or thread (API and worker)")] = (
+        "subprocess"
+    ),
+) -> None:
+    """Play a whole campaign end to end on an accelerated clock, through the real interfaces;
+    print a summary and write <out>/report.html (docs/demo.md)."""
+    from chfw_api.demo.main import main
+
+    raise typer.Exit(main(hubs=hubs, database_url=database_url, seed=seed, out=out_dir, mode=mode))
 
 
 @app.command()

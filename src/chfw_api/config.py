@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default=True, description="`chfw serve` migrates the database to head before serving"
     )
     log_level: str = "INFO"
+    clock_file: Path | None = Field(
+        default=None,
+        description="demos and tests only: read time as real time plus the offset (seconds) in "
+        "this file, shared by every process given it (chfw demo's accelerated clock)",
+    )
     sqlite_busy_timeout_ms: int = 30_000
     dcc_user_id: str = Field(
         default="90-B3-D5-1F-30-00-00-02",
@@ -76,7 +81,7 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="claimed rows return to the queue if not done by then"
     )
     delivery_claim_size: int = Field(
-        default=2000, ge=1, le=50_000, description="rows per claim; claim again below this"
+        default=1000, ge=1, le=50_000, description="rows per claim; claim again below this"
     )
     delivery_endpoint_claim_requests: int = Field(
         default=1000, ge=1, description="per endpoint per claim: this many requests' worth"

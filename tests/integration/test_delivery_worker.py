@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -23,9 +24,9 @@ from sqlalchemy import text
 from chfw_api.bootstrap import Container, build
 from chfw_api.config import Settings
 from chfw_api.delivery.batching import batch_id
+from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.receiver import Received, Receiver, Reply
 from chfw_api.delivery.runner import run, serve_worker
-from chfw_api.delivery.worker import WorkerReport
 from chfw_api.domain.alerts import HubActivated, PendingAlert
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.identifiers import guid_from_int
@@ -360,6 +361,23 @@ def test_one_hanging_endpoint_never_holds_back_another(
     assert report.delivered == 20 and report.retried == 20
     assert stats(client, estate.supplier_a)[stuck["id"]]["failed"] == 20
     assert stats(client, estate.supplier_b)[fine["id"]]["delivered"] == 20
+
+
+def test_when_slots_are_short_endpoints_take_turns(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: X4
+    config = replace(WorkerConfig.from_settings(container.settings), concurrency=2)
+    with Receiver(respond=lambda _: Reply(delay=0.03)) as slow, Receiver() as quick:
+        register(client, estate.supplier_a, slow.url())
+        register(client, estate.supplier_b, quick.url())
+        raise_alerts(container, SUPPLIER_A, 20)
+        raise_alerts(container, SUPPLIER_B, 4, first=100)
+        report = run(serve_worker(container, once=True, handle_signals=False, config=config))
+    assert report.delivered == 24
+    quick_done = max(q.at for q in quick.requests)
+    # Round robin: the quick endpoint was served while the slow one still had most to send.
+    assert sum(q.at < quick_done for q in slow.requests) <= 10
 
 
 # ---------------------------------------------------------------------- dead letters, replay

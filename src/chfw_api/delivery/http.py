@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Sequence
-from functools import lru_cache
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from chfw_api.delivery.retry import HttpResult
 from chfw_api.delivery.urls import IpNetwork, refusal
 
 MAX_RESPONSE_BYTES = 64 * 1024
+_UNCHECKED = "unchecked"
 
 
 class GuardedResolver(AbstractResolver):
@@ -65,7 +65,7 @@ class HttpSender:
         self._allowed = tuple(allowed)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
-        self._literal_refusal = lru_cache(maxsize=4096)(self._refuse_literal)
+        self._refused: dict[str, str | None] = {}  # per URL; a worker sends to few of them
 
     async def __aenter__(self) -> HttpSender:
         connector = aiohttp.TCPConnector(
@@ -106,7 +106,9 @@ class HttpSender:
         session = self._session
         if session is None:
             raise RuntimeError("HttpSender used outside `async with`")
-        refused = self._literal_refusal(url)
+        refused = self._refused.get(url, _UNCHECKED)
+        if refused is _UNCHECKED:
+            refused = self._refused[url] = self._refuse_literal(url)
         if refused is not None:
             return HttpResult(None, f"address refused: {refused}")
         try:
@@ -114,8 +116,11 @@ class HttpSender:
                 url, data=body, headers=headers, allow_redirects=False
             ) as response:
                 await _drain(response)
+                status = response.status
+                if 200 <= status < 300:
+                    return HttpResult(status)
                 return HttpResult(
-                    response.status,
+                    status,
                     retry_after=response.headers.get("Retry-After"),
                     location=response.headers.get("Location"),
                 )

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chfw_api.delivery.worker import BodySigner, DeliveryWorker, WorkerConfig, WorkerReport
+from chfw_api.delivery.config import WorkerConfig, WorkerReport
+from chfw_api.delivery.worker import BodySigner, DeliveryWorker
 
 if TYPE_CHECKING:
     from chfw_api.bootstrap import Container
@@ -57,7 +59,14 @@ async def serve_worker(
     sign_body: BodySigner | None = None,
     config: WorkerConfig | None = None,
     handle_signals: bool = True,
+    freeze_gc: bool = False,
 ) -> WorkerReport:
+    if freeze_gc:
+        # Everything alive now (modules, metadata) lives as long as the process: moved out of
+        # the collector's sight, the collections triggered by the worker's churn of small
+        # objects no longer walk it. For a dedicated process only (frozen objects stay).
+        gc.collect()
+        gc.freeze()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     if handle_signals:

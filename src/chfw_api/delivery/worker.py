@@ -33,59 +33,20 @@ from typing import TYPE_CHECKING
 
 from chfw_api.delivery import signing
 from chfw_api.delivery.batching import batch_body, batch_id
+from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.http import HttpSender
-from chfw_api.delivery.retry import HttpResult, Judgement, RetryPolicy, Verdict, judge
+from chfw_api.delivery.retry import HttpResult, Judgement, Verdict, judge
 from chfw_api.delivery.urls import parse_networks
 from chfw_api.domain.subscriptions import DueDelivery, EndpointTarget, Outcome, OutcomeKind
 from chfw_api.services import delivery as svc
 
 if TYPE_CHECKING:
     from chfw_api.bootstrap import Container
-    from chfw_api.config import Settings
 
 log = logging.getLogger("chfw.delivery")
 BodySigner = Callable[[bytes], bytes]
 FLUSH_SECONDS = 0.05
 FLUSH_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    claim_size: int = 2000
-    endpoint_claim_requests: int = 1000
-    concurrency: int = 128
-    endpoint_concurrency: int = 16
-    lease_seconds: float = 120.0
-    timeout: float = 10.0
-    connect_timeout: float = 5.0
-    poll_seconds: float = 0.5
-    allowed_networks: tuple[str, ...] = ()
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> WorkerConfig:
-        return cls(
-            claim_size=s.delivery_claim_size,
-            endpoint_claim_requests=s.delivery_endpoint_claim_requests,
-            concurrency=s.delivery_concurrency,
-            endpoint_concurrency=s.delivery_endpoint_concurrency,
-            lease_seconds=s.delivery_lease_seconds,
-            timeout=s.webhook_timeout_seconds,
-            connect_timeout=s.webhook_connect_timeout_seconds,
-            poll_seconds=s.delivery_poll_seconds,
-            allowed_networks=tuple(s.webhook_allowed_networks),
-            policy=RetryPolicy(tuple(s.webhook_retry_schedule), s.webhook_retry_jitter),
-        )
-
-
-@dataclass
-class WorkerReport:
-    requests: int = 0
-    delivered: int = 0
-    retried: int = 0
-    dead: int = 0
-    released: int = 0
-    claims: int = 0
 
 
 @dataclass
@@ -95,6 +56,7 @@ class _Lane:
     queue: deque[tuple[DueDelivery, float]] = field(default_factory=deque)
     running: int = 0  # lane tasks
     held: int = 0  # queued + in flight
+    waiting: bool = False  # in the worker's queue for a free slot
 
 
 def worker_token() -> str:
@@ -122,9 +84,11 @@ class DeliveryWorker:
         self.report = WorkerReport()
         self._lanes: dict[int, _Lane] = {}
         self._held = 0
+        self._claim_rows = self.config.claim_size
         self._outcomes: list[Outcome] = []
         self._gone: set[int] = set()
-        self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._running = 0  # lane tasks, all endpoints: one request in flight each, at most
+        self._waiting: deque[_Lane] = deque()  # lanes wanting a task while all slots are taken
         self._room = asyncio.Event()
         self._stopping = False
         self._http: HttpSender | None = None
@@ -154,12 +118,17 @@ class DeliveryWorker:
                 await self._flush()
         return self.report
 
+    def _rescale(self) -> None:
+        """Rows per claim: `claim_size`, scaled up (to 10x) for endpoints that batch, so a claim
+        still holds many requests' worth when each request carries many alerts."""
+        widest = max((lane.target.batch_size for lane in self._lanes.values()), default=1)
+        self._claim_rows = self.config.claim_size * min(widest, 10)
+
     async def _claim_loop(self, stop: asyncio.Event, once: bool) -> None:
         cfg = self.config
-        low_water = cfg.claim_size
         while not stop.is_set():
             got = 0
-            if self._held < low_water:
+            if self._held < self._claim_rows:
                 try:
                     got = await self._claim()
                 except Exception:
@@ -173,7 +142,7 @@ class DeliveryWorker:
                     return
                 continue
             self._room.clear()
-            wait = cfg.poll_seconds if self._held < low_water else 1.0
+            wait = cfg.poll_seconds if self._held < self._claim_rows else 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._room.wait(), wait)
 
@@ -190,7 +159,7 @@ class DeliveryWorker:
             now=self._c.clock.now(),
             lease_seconds=cfg.lease_seconds,
             token=self.token,
-            limit=cfg.claim_size,
+            limit=self._claim_rows,
             per_endpoint=cfg.endpoint_claim_requests,
             exclude=busy,
         )
@@ -211,10 +180,27 @@ class DeliveryWorker:
             lane.held += 1
             self._held += 1
         for lane in self._lanes.values():
-            want = min(cfg.endpoint_concurrency, -(-len(lane.queue) // lane.target.batch_size))
-            while lane.running < want:
-                lane.running += 1
-                asyncio.get_running_loop().create_task(self._drive(lane))
+            self._grow(lane)
+
+    def _grow(self, lane: _Lane) -> None:
+        """Give `lane` the tasks its queue can use, up to its endpoint's cap, while the worker's
+        cap allows; otherwise it waits its turn (round robin across endpoints)."""
+        want = min(self.config.endpoint_concurrency, -(-len(lane.queue) // lane.target.batch_size))
+        while lane.running < want:
+            if self._running >= self.config.concurrency:
+                if not lane.waiting:
+                    lane.waiting = True
+                    self._waiting.append(lane)
+                return
+            lane.running += 1
+            self._running += 1
+            asyncio.get_running_loop().create_task(self._drive(lane))
+
+    def _next_waiting(self) -> None:
+        while self._waiting and self._running < self.config.concurrency:
+            lane = self._waiting.popleft()
+            lane.waiting = False
+            self._grow(lane)
 
     def _lane(self, target: EndpointTarget | None, endpoint_id: int) -> _Lane:
         lane = self._lanes.get(endpoint_id)
@@ -227,6 +213,7 @@ class DeliveryWorker:
                 self._lanes[endpoint_id] = lane
             else:
                 lane.target, lane.keys = target, keys
+            self._rescale()
         return lane
 
     # ------------------------------------------------------------------ sending
@@ -246,22 +233,27 @@ class DeliveryWorker:
                 if self._stopping or time.monotonic() > deadline:
                     self._release(items, lane)
                     continue
-                async with self._slots:
-                    try:
-                        result = await self._send(lane, items)
-                    except Exception as exc:  # a bug or a failing signer: retry, never lose
-                        log.exception("sending to endpoint %s failed", lane.target.id)
-                        result = HttpResult(None, f"internal error: {exc}")
+                try:
+                    result = await self._send(lane, items)
+                except Exception as exc:  # a bug or a failing signer: retry, never lose
+                    log.exception("sending to endpoint %s failed", lane.target.id)
+                    result = HttpResult(None, f"internal error: {exc}")
                 status = result.status
                 if status is not None and 200 <= status < 300:
                     self._acknowledged(lane, items, status)
-                    continue
-                judgement = judge(result, self._c.clock.now())
-                self._settle(lane, items, judgement, status)
-                if judgement.endpoint_wide or judgement.verdict is Verdict.GONE:
-                    self._fail_queue(lane, judgement, status)
+                else:
+                    judgement = judge(result, self._c.clock.now())
+                    self._settle(lane, items, judgement, status)
+                    if judgement.endpoint_wide or judgement.verdict is Verdict.GONE:
+                        self._fail_queue(lane, judgement, status)
+                if self._waiting:  # other endpoints wait for a slot: hand this one over
+                    break
         finally:
             lane.running -= 1
+            self._running -= 1
+            self._next_waiting()  # those who waited first
+            if lane.queue and not self._stopping:
+                self._grow(lane)  # then this lane: straight on, or back of the line
 
     async def _send(self, lane: _Lane, items: list[DueDelivery]) -> HttpResult:
         assert self._http is not None
@@ -328,7 +320,7 @@ class DeliveryWorker:
     def _done(self, lane: _Lane, n: int) -> None:
         lane.held -= n
         self._held -= n
-        if self._held < self.config.claim_size:  # wake the claimer only when it has room
+        if self._held < self._claim_rows:  # wake the claimer only when it has room
             self._room.set()
 
     def _count(self, outcome: Outcome) -> None:
@@ -341,7 +333,14 @@ class DeliveryWorker:
             r.dead += 1
 
     async def _wait_for_lanes(self) -> None:
-        while any(lane.running for lane in self._lanes.values()):
+        """Stopping: release what is queued at once, then let requests in flight finish."""
+        for lane in self._lanes.values():
+            if lane.queue:
+                items = [d for d, _ in lane.queue]
+                lane.queue.clear()
+                self._release(items, lane)
+        self._waiting.clear()
+        while self._running:
             await asyncio.sleep(0.01)
 
     # ------------------------------------------------------------------ recording

@@ -211,7 +211,7 @@ def endpoint_stats(uow: UnitOfWork, *, caller: Caller) -> list[EndpointStats]:
     """DCC: every endpoint; a supplier: its own."""
     caller.require(PartyKind.SUPPLIER, PartyKind.DCC)
     with uow:
-        return uow.deliveries.stats(party_id=None if caller.is_dcc else caller.party_id)
+        return uow.subscriptions.stats(party_id=None if caller.is_dcc else caller.party_id)
 
 
 # ---------------------------------------------------------------------- pull feed

@@ -161,6 +161,7 @@ class SubscriptionStore(Protocol):
     def targets(
         self, endpoint_ids: Sequence[int], *, now: datetime
     ) -> dict[int, EndpointTarget]: ...
+    def stats(self, *, party_id: int | None = None) -> list[EndpointStats]: ...
 
 
 class DeliveryStore(Protocol):
@@ -197,7 +198,6 @@ class DeliveryStore(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> int: ...
-    def stats(self, *, party_id: int | None = None) -> list[EndpointStats]: ...
 
 
 class FeedStore(Protocol):

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Integer,
     any_,
     bindparam,
-    case,
     cast,
     extract,
     func,
@@ -39,11 +38,9 @@ from sqlalchemy.orm import Session, aliased
 
 from chfw_api.domain.subscriptions import (
     ALL_CODES,
-    LATENCY_BUCKETS_MS,
     DeadLetter,
     DeliveryState,
     DueDelivery,
-    EndpointStats,
     EndpointStatus,
     Outcome,
     OutcomeKind,
@@ -63,6 +60,16 @@ PENDING = DeliveryState.PENDING.value
 DEAD = DeliveryState.DEAD.value
 DELIVERED = DeliveryState.DELIVERED.value
 ACTIVE = EndpointStatus.ACTIVE.value
+
+
+def _in_slices(result: Any, size: int = 100) -> list[Any]:
+    """All rows, fetched a slice at a time. The worker claims in a thread beside its event
+    loop; one driver call building a thousand rows would hold the GIL (and stall every
+    request in flight) for milliseconds, while slices let the loop in between them."""
+    rows: list[Any] = []
+    for part in result.partitions(size):
+        rows += part
+    return rows
 
 
 class DeliveryRepository:
@@ -163,12 +170,14 @@ class DeliveryRepository:
                 .limit(limit)
                 .cte("picked")
             )
-            rows = self._execute(
-                update(D)
-                .where(D.id == picked.c.id, AlertRow.id == D.alert_row_id)
-                .values(leased_until=lease_until, lease_token=token)
-                .returning(*columns)
-            ).all()
+            rows = _in_slices(
+                self._execute(
+                    update(D)
+                    .where(D.id == picked.c.id, AlertRow.id == D.alert_row_id)
+                    .values(leased_until=lease_until, lease_token=token)
+                    .returning(*columns)
+                )
+            )
         else:
             # SQLite cannot take a LIMIT from the outer row: one query per batch size in use.
             rows = []
@@ -176,15 +185,17 @@ class DeliveryRepository:
             for size in sizes:
                 rows_each = min(per_endpoint * size, limit)
                 per_ids = select(d2.id).where(*due).order_by(d2.due_at).limit(rows_each)
-                rows += self._execute(
-                    select(*columns, D.due_at.label("due"))
-                    .select_from(E)
-                    .join(D, D.id.in_(per_ids.correlate(E)))
-                    .join(AlertRow, AlertRow.id == D.alert_row_id)
-                    .where(*active, E.batch_size == size)
-                    .order_by(D.due_at)
-                    .limit(limit)
-                ).all()
+                rows += _in_slices(
+                    self._execute(
+                        select(*columns, D.due_at.label("due"))
+                        .select_from(E)
+                        .join(D, D.id.in_(per_ids.correlate(E)))
+                        .join(AlertRow, AlertRow.id == D.alert_row_id)
+                        .where(*active, E.batch_size == size)
+                        .order_by(D.due_at)
+                        .limit(limit)
+                    )
+                )
             if len(sizes) > 1:
                 rows = sorted(rows, key=lambda r: r.due)[:limit]
             if rows:
@@ -376,61 +387,3 @@ class DeliveryRepository:
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    # ------------------------------------------------------------------ counts
-
-    def stats(self, *, party_id: int | None = None) -> list[EndpointStats]:
-        """Per endpoint: pending / failed (awaiting retry) / delivered / dead, the oldest
-        pending alert, and the latency histogram of acknowledged deliveries."""
-        endpoints = select(E.id, E.url, E.status, PartyRow.code).join(
-            PartyRow, PartyRow.id == E.party_id
-        )
-        if party_id is not None:
-            endpoints = endpoints.where(E.party_id == party_id)
-        meta = {r[0]: r[1:] for r in self._execute(endpoints.order_by(E.id))}
-        if not meta:
-            return []
-        in_scope = D.endpoint_id.in_(list(meta))
-        tried = case((D.attempts > 0, 1), else_=0)
-        counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        oldest: dict[int, datetime] = {}
-        rows = self._execute(
-            select(D.endpoint_id, D.state, tried, func.count(), func.min(D.created_at))
-            .where(in_scope)
-            .group_by(D.endpoint_id, D.state, tried)
-        )
-        for endpoint_id, state, was_tried, n, first in rows:
-            key = "failed" if state == PENDING and was_tried else state
-            counts[endpoint_id][key] += n
-            if state == PENDING and first is not None:
-                oldest[endpoint_id] = min(first, oldest.get(endpoint_id, first))
-        buckets = [func.sum(case((D.latency_ms <= b, 1), else_=0)) for b in LATENCY_BUCKETS_MS]
-        latency = {
-            r[0]: r[1:]
-            for r in self._execute(
-                select(D.endpoint_id, func.count(D.latency_ms), func.sum(D.latency_ms), *buckets)
-                .where(in_scope, D.state == DELIVERED)
-                .group_by(D.endpoint_id)
-            )
-        }
-        stats = []
-        for endpoint_id, (url, status, party_code) in meta.items():
-            c = counts[endpoint_id]
-            n, total, *cumulative = latency.get(endpoint_id, (0, 0, *[0] * len(buckets)))
-            stats.append(
-                EndpointStats(
-                    endpoint_id=endpoint_id,
-                    party_code=party_code,
-                    url=url,
-                    status=EndpointStatus(status),
-                    pending=c[PENDING],
-                    failed=c["failed"],
-                    delivered=c[DELIVERED],
-                    dead=c[DEAD],
-                    oldest_pending_at=oldest.get(endpoint_id),
-                    latency_count=int(n or 0),
-                    latency_sum_ms=int(total or 0),
-                    latency_buckets=tuple(int(x or 0) for x in cumulative),
-                )
-            )
-        return stats

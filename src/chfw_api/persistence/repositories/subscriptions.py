@@ -1,23 +1,39 @@
-"""Webhook endpoints (the alert codes each wants, their signing secrets) and the pull feed: the
-two ways a Service User subscribes to its alerts."""
+"""Webhook endpoints (the alert codes each wants, their signing secrets, their delivery
+counts) and the pull feed: the two ways a Service User subscribes to its alerts."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.subscriptions import Endpoint, EndpointStatus, EndpointTarget, FeedItem
+from chfw_api.domain.subscriptions import (
+    LATENCY_BUCKETS_MS,
+    DeliveryState,
+    Endpoint,
+    EndpointStats,
+    EndpointStatus,
+    EndpointTarget,
+    FeedItem,
+)
 from chfw_api.persistence.tables import (
     AlertRow,
+    DeliveryRow,
     FeedCursorRow,
     PartyRow,
     WebhookEndpointCodeRow,
     WebhookEndpointRow,
 )
+
+D = DeliveryRow
+E = WebhookEndpointRow
+PENDING = DeliveryState.PENDING.value
+DELIVERED = DeliveryState.DELIVERED.value
+DEAD = DeliveryState.DEAD.value
 
 
 class SubscriptionRepository:
@@ -190,6 +206,62 @@ class SubscriptionRepository:
                 secrets = (secret, previous)
             found[endpoint_id] = EndpointTarget(endpoint_id, url, secrets, batch_size)
         return found
+
+    def stats(self, *, party_id: int | None = None) -> list[EndpointStats]:
+        """Per endpoint: pending / failed (awaiting retry) / delivered / dead, the oldest
+        pending alert, and the latency histogram of acknowledged deliveries."""
+        endpoints = select(E.id, E.url, E.status, PartyRow.code).join(
+            PartyRow, PartyRow.id == E.party_id
+        )
+        if party_id is not None:
+            endpoints = endpoints.where(E.party_id == party_id)
+        meta = {r[0]: r[1:] for r in self._s.execute(endpoints.order_by(E.id))}
+        if not meta:
+            return []
+        in_scope = D.endpoint_id.in_(list(meta))
+        tried = case((D.attempts > 0, 1), else_=0)
+        counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        oldest: dict[int, datetime] = {}
+        rows = self._s.execute(
+            select(D.endpoint_id, D.state, tried, func.count(), func.min(D.created_at))
+            .where(in_scope)
+            .group_by(D.endpoint_id, D.state, tried)
+        )
+        for endpoint_id, state, was_tried, n, first in rows:
+            key = "failed" if state == PENDING and was_tried else state
+            counts[endpoint_id][key] += n
+            if state == PENDING and first is not None:
+                oldest[endpoint_id] = min(first, oldest.get(endpoint_id, first))
+        buckets = [func.sum(case((D.latency_ms <= b, 1), else_=0)) for b in LATENCY_BUCKETS_MS]
+        latency = {
+            r[0]: r[1:]
+            for r in self._s.execute(
+                select(D.endpoint_id, func.count(D.latency_ms), func.sum(D.latency_ms), *buckets)
+                .where(in_scope, D.state == DELIVERED)
+                .group_by(D.endpoint_id)
+            )
+        }
+        stats = []
+        for endpoint_id, (url, status, party_code) in meta.items():
+            c = counts[endpoint_id]
+            n, total, *cumulative = latency.get(endpoint_id, (0, 0, *[0] * len(buckets)))
+            stats.append(
+                EndpointStats(
+                    endpoint_id=endpoint_id,
+                    party_code=party_code,
+                    url=url,
+                    status=EndpointStatus(status),
+                    pending=c[PENDING],
+                    failed=c["failed"],
+                    delivered=c[DELIVERED],
+                    dead=c[DEAD],
+                    oldest_pending_at=oldest.get(endpoint_id),
+                    latency_count=int(n or 0),
+                    latency_sum_ms=int(total or 0),
+                    latency_buckets=tuple(int(x or 0) for x in cumulative),
+                )
+            )
+        return stats
 
 
 class FeedRepository:
