@@ -419,7 +419,10 @@ def csp_sim(
 @app.command()
 def demo(
     hubs: Annotated[int, typer.Option(min=200, help="hubs in the generated estate")] = 100_000,
-    database_url: DbUrl = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="an empty database (default: a fresh SQLite file in <out>/demo)"),
+    ] = None,
     seed: Annotated[int, typer.Option(help="estate and CSP failures")] = 1,
     out_dir: Annotated[Path, typer.Option("--out", help="work folder and report")] = Path("var"),
     mode: Annotated[str, typer.Option(help="subprocess or thread (API and worker)")] = (

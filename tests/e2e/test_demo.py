@@ -11,12 +11,13 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from standardwebhooks import Webhook
 
 from chfw_api.bootstrap import build
 from chfw_api.config import Settings
@@ -26,14 +27,27 @@ from chfw_api.demo.clock import OffsetFileClock
 from chfw_api.demo.run import DemoResult, Options, run_demo
 from chfw_api.domain.clock import SystemClock
 from chfw_api.services.audit import verify
+from tests.conftest import BACKENDS, _create_pg_database
 
 GUID = re.compile(rb"<sr:DeviceID>([0-9A-F-]{23})</sr:DeviceID>")
 
 
-@pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+@pytest.fixture(scope="module", params=BACKENDS)
+def result(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoResult]:
+    """The demo at 2,000 hubs, once per backend (a fresh, empty database each)."""
     out = tmp_path_factory.mktemp("demo")
-    return run_demo(Options(hubs=2_000, seed=5, out=out, quiet=True))
+    if request.param == "sqlite":
+        yield run_demo(Options(hubs=2_000, seed=5, out=out, quiet=True))
+        return
+    url, admin = _create_pg_database()
+    try:
+        yield run_demo(Options(hubs=2_000, seed=5, out=out, quiet=True, database_url=url))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
@@ -187,6 +201,10 @@ def test_back_office_verification_refuses_a_tampered_body() -> None:
     )
     headers = signing.headers([signing.secret_key(secret)], "msg_1", 1_700_000_000, body)
     assert verify_signature(secret, headers, body)
+    # The independent reference implementation signs the same way our back offices verify.
+    at = datetime.fromtimestamp(1_700_000_000, UTC)
+    reference = Webhook(secret).sign("msg_1", at, body.decode())
+    assert verify_signature(secret, {**headers, "webhook-signature": reference}, body)
     assert not verify_signature(secret, headers, body + b" ")
     assert not verify_signature(signing.new_secret(), headers, body)
     assert alerts_in(body) == [(b"A:B:1", b"N63")]
@@ -218,3 +236,10 @@ def test_without_a_clock_file_the_system_clock_is_used() -> None:
         assert isinstance(c.clock, SystemClock)
     finally:
         c.dispose()
+
+
+def test_the_demo_also_runs_with_the_api_and_worker_in_threads(tmp_path: Path) -> None:
+    small = run_demo(Options(hubs=400, seed=2, out=tmp_path, quiet=True, mode="thread"))
+    assert small.campaign["stage"] == "Closed"
+    assert [name for name, ok in small.checks.items() if ok is False] == []
+    assert sum(o.alerts for o in small.offices) == sum(small.outbox_by_code.values()) > 0

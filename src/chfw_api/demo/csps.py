@@ -4,6 +4,9 @@
 have fallen due, and the clock jumps to the next thing any CSP has to do, until nothing is left
 before `until`. A guardrail that pauses a slice is shown and lifted by DCC (the demo's failure
 rates stay below the thresholds, but a small slice can still trip one by chance).
+
+It reads a few of the simulator's private fields (`_held`, `_held_campaigns`) to know when the
+CSPs have taken a pause or resume file: the simulator has no public way to say so.
 """
 
 from __future__ import annotations

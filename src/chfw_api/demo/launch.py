@@ -18,7 +18,7 @@ from typing import Any
 
 from chfw_api.demo import api as sr
 from chfw_api.demo.estate import Hub
-from chfw_api.demo.script import Demo, _spread
+from chfw_api.demo.script import Demo, spread
 
 BATCH = 50_000  # BR3.7
 SAFE_FAILURE_RATE = 0.02
@@ -33,7 +33,7 @@ def schedule(demo: Demo) -> list[list[Hub]]:
     """A08 from every CSP; returns the batches (the demo's view of the CSPs' plan)."""
     demo.jump(27)
     hubs = sorted(
-        (h for h in demo.estate.eligible if h.guid not in demo.pilot), key=lambda h: _spread(h.guid)
+        (h for h in demo.estate.eligible if h.guid not in demo.pilot), key=lambda h: spread(h.guid)
     )
     batches = [hubs[i : i + BATCH] for i in range(0, len(hubs), BATCH)]
     first = next(iter(demo.estate.csps))
@@ -55,7 +55,8 @@ def schedule(demo: Demo) -> list[list[Hub]]:
                     "A08" if csp == first else "",
                 )
             bar.advance()
-    demo.checks["batches"] = [len(b) for b in batches]
+    sizes = [len(b) for b in batches]
+    demo.checks["safe_launch_batches"] = f"{len(sizes)} (sizes {sizes[0]:,}..{sizes[-1]:,})"
     return batches
 
 

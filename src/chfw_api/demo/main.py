@@ -10,6 +10,7 @@ from chfw_api.demo.processes import Mode
 
 
 def main(*, hubs: int, database_url: str | None, seed: int, out: Path, mode: str) -> int:
+    from chfw_api.demo.api import DemoError
     from chfw_api.demo.report import write_report
     from chfw_api.demo.run import Options, run_demo
     from chfw_api.demo.summary import print_summary
@@ -19,7 +20,11 @@ def main(*, hubs: int, database_url: str | None, seed: int, out: Path, mode: str
     chosen: Mode = "subprocess" if mode == "subprocess" else "thread"
     console = Console(stderr=True)
     options = Options(hubs=hubs, database_url=database_url, seed=seed, out=out, mode=chosen)
-    result = run_demo(options, console)
+    try:
+        result = run_demo(options, console)
+    except DemoError as exc:
+        console.print(f"[red]demo stopped:[/red] {exc}")
+        return 2
     result.report = write_report(result, out / "report.html")
     print_summary(result, Console())
     failed = [name for name, ok in result.checks.items() if ok is False]

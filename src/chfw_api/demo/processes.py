@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -56,7 +56,7 @@ class Services:
     api_url: str
     logs: Path
     _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    _stops: list[Any] = field(default_factory=list)
+    _stops: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
         for proc in self._procs:

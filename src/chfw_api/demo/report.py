@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 
 from chfw_api.demo.run import DemoResult
+from chfw_api.demo.summary import LABELS, describe
 from chfw_api.demo.svg import Series, gantt, line_chart, stacked_bars
 
 GREEN, RED, BLUE, GREY = "#16a34a", "#dc2626", "#2563eb", "#9ca3af"
@@ -188,12 +189,10 @@ def render(result: DemoResult) -> str:
         (f"{received:,}", "alerts delivered, signatures verified"),
         (f"{result.elapsed:.0f} s", f"real time ({result.options.mode} mode)"),
     ]
+    failed = {LABELS.get(k, k) for k, v in result.checks.items() if v is False}
     checks = [
-        [
-            escape(k.replace("_", " ")),
-            f'<span class="{"bad" if v is False else "ok"}">{escape(str(v))}</span>',
-        ]
-        for k, v in result.checks.items()
+        [escape(label), f'<span class="{"bad" if label in failed else "ok"}">{escape(v)}</span>']
+        for label, v in describe(result.checks)
     ]
     events = [
         [

@@ -134,7 +134,7 @@ class Demo:
         self.jump(1)
         with self.track.stage("A02/A03 CSP default pilot", total=len(self.estate.csps)) as bar:
             for csp, hubs in self.estate.by_csp(self.estate.eligible).items():
-                chosen = sorted((h.guid for h in hubs if not h.pilot_excluded), key=_spread)[
+                chosen = sorted((h.guid for h in hubs if not h.pilot_excluded), key=spread)[
                     :DEFAULT_LIST_PER_CSP
                 ]
                 if not chosen:
@@ -185,7 +185,7 @@ class Demo:
                 for h in self.estate.eligible
                 if h.suppliers == {first} and not h.pilot_excluded and not h.production_proving
             ]
-            listed = sorted(own, key=_spread)[:40]
+            listed = sorted(own, key=spread)[:40]
             a = self.sr(
                 first, "11.5", sr.preferred_list(self.campaign_id, listed), expect=("I0", "W110501")
             )
@@ -336,7 +336,12 @@ class Demo:
                     f"{counts.get('failed', 0)} failed; failures understood"
                 },
             )
-            self.track.event("DCC", f"A06: pilot declared a success ({counts})", "A06")
+            self.track.event(
+                "DCC",
+                f"A06: pilot declared a success ({counts.get('activated', 0)} activated, "
+                f"{counts.get('failed', 0)} failed)",
+                "A06",
+            )
             self.wait_stage("SafeLaunching")
             self.track.event("worker", "tick: safe launch follows the successful pilot (AD12)")
 
@@ -393,6 +398,6 @@ class Demo:
         )
 
 
-def _spread(guid: str) -> int:
+def spread(guid: str) -> int:
     """A stable order that mixes suppliers and models (GUIDs sort by manufacturer)."""
     return int(guid[9:].replace("-", ""), 16) * 2654435761 % 2**32

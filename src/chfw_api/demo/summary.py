@@ -77,17 +77,46 @@ def print_summary(result: DemoResult, console: Console) -> None:
     stages.add_column("real s", justify="right")
     stages.add_column("simulated", justify="right")
     for s in result.stages:
-        sim = s.sim_end - s.sim_start
-        stages.add_row(
-            s.name,
-            f"{s.ended - s.started:.1f}",
-            f"{sim.days}d {sim.seconds // 3600}h" if sim.total_seconds() >= 60 else "",
-        )
+        days = [(t - result.t0).total_seconds() / 86_400 for t in (s.sim_start, s.sim_end)]
+        when = "" if s.sim_end < result.t0 else f"T0+{max(days[0], 0):.0f}d"
+        if days[1] - max(days[0], 0) >= 1:
+            when += f"..{days[1]:.0f}d"
+        stages.add_row(s.name, f"{s.ended - s.started:.1f}", when)
     console.print(stages)
 
     checks = Table(title="Invariants")
     checks.add_column("check")
     checks.add_column("result")
-    for name, value in result.checks.items():
-        checks.add_row(name.replace("_", " "), str(value))
+    for label, value in describe(result.checks):
+        checks.add_row(label, value)
     console.print(checks)
+
+
+LABELS = {
+    "eligible": "eligible hubs (campaign = estate rule)",
+    "split_waiting_held_back": "split hubs awaiting a 2nd supplier that reached a CSP",
+    "split_waiting_released": "... and that reached one once it instructed",
+    "safe_launch_batches": "safe-launch batches of 50,000 (A08)",
+    "small_batch_refused": "explicit batch under 50,000 refused",
+    "audit_chain": "audit chain",
+    "received_equals_delivered": "received = delivered, per supplier",
+    "received_equals_outbox_per_code": "received = outbox, per code",
+    "bad_signatures": "bad webhook signatures",
+    "dead_letters": "dead letters",
+    "hub_alerts_to_current_suppliers": "N63/N82 to exactly each hub's suppliers",
+    "every_hub_finished": "every eligible hub activated or failed",
+}
+
+
+def describe(checks: dict[str, object]) -> list[tuple[str, str]]:
+    """(label, value) per check, for people: `(n, k)` pairs read "k of n"."""
+    out = []
+    for name, value in checks.items():
+        if isinstance(value, tuple) and len(value) == 2:
+            text = f"{value[1]:,} of {value[0]:,}"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = f"{value:,}"
+        else:
+            text = str(value)
+        out.append((LABELS.get(name, name.replace("_", " ")), text))
+    return out
