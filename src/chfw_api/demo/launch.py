@@ -1,4 +1,4 @@
-"""The campaign the demo plays, part 2: the safe launch, its completion and the closure.
+"""The campaign the demo plays, part 3: the safe launch, its completion and the closure.
 
 T0+27d  A08: each CSP uploads the safe-launch schedule: every non-pilot hub in batches of
         50,000, batch k in the period T0+35d+7k days .. +5 days

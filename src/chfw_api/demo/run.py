@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from chfw_api.demo import launch, processes
+from chfw_api.demo import launch, pilot, processes
 from chfw_api.demo.api import Api, DemoError
 from chfw_api.demo.backoffice import BackOffice, BackOfficeCounts
 from chfw_api.demo.clock import OffsetFileClock
@@ -179,8 +179,8 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         demo.csp_pilot_proposals()
         demo.certificates()
         demo.preferred_lists()
-        demo.pilot_instructions()
-        demo.run_pilot()
+        pilot.instruct(demo)
+        pilot.run(demo)
         batches = launch.schedule(demo)
         launch.instruct(demo, batches)
         launch.roll_out(demo, batches)

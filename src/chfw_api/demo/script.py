@@ -1,5 +1,6 @@
-"""The campaign the demo plays, act by act, through the real HTTP interfaces (part 1: up to the
-end of the pilot; `launch.py` plays the safe launch and the closure).
+"""The campaign the demo plays, act by act, through the real HTTP interfaces. Part 1 (here): the
+notification and the pilot group; `pilot.py` plays the pilot, `launch.py` the safe launch and
+the closure.
 
 Simulated dates are offsets from T0, the moment DCC notifies the release (see docs/demo.md):
 
@@ -41,8 +42,6 @@ RELEASE = {
     "release_type": "PlannedMaintenance",
     "operational_or_security": False,
 }
-PILOT_FAILURE_RATE = 0.03
-PILOT_RATES = {"region:North": 0.05}
 DEFAULT_LIST_PER_CSP = 90
 
 
@@ -246,156 +245,6 @@ class Demo:
             self.pilot.update(h["guid"] for h in page["items"])
             if not (after := page["next_after"]):
                 return
-
-    def pilot_instructions(self) -> None:
-        self.jump(5)
-        suppliers = list(self.estate.suppliers)
-        late, later = suppliers[-1], suppliers[1 % len(suppliers)]
-        pilot_hubs = [h for h in self.estate.eligible if h.guid in self.pilot]
-        has = {s: any(s in h.suppliers for h in pilot_hubs) for s in suppliers}
-        waiting = {h.guid for h in pilot_hubs if h.split and late in h.suppliers}
-        with self.track.stage("11.7 pilot instructions", total=len(suppliers) + 1) as bar:
-            for s in suppliers:
-                if s == late or not has[s]:
-                    bar.advance()
-                    continue
-                when = self.at(24, 2) if s == later else self.at(20, 2)
-                ans = self.sr(
-                    s, "11.7", sr.instruction(self.campaign_id, "Pilot", when), expect=("I0",)
-                )
-                self.track.event(
-                    self.name(s),
-                    f"11.7 pilot, all its pilot hubs, for "
-                    f"{when:%d %b %H:%M}: {ans.number('AcceptedCount')} accepted, "
-                    f"{ans.number('AwaitingSecondSupplierCount')} split hubs wait "
-                    "for their second supplier",
-                )
-                bar.advance()
-            self.network.wait_for_files(self.forwarded, what="pilot instruction files")
-            held = {g for sim in self.network.sims.values() for (_, g) in sim.tasks} & waiting
-            self.checks["split_waiting_held_back"] = (len(waiting), len(held))
-            if held:
-                raise DemoError(
-                    f"{len(held)} split hubs reached a CSP before both suppliers instructed (BR3.3)"
-                )
-            self.track.event(
-                "DCC",
-                f"{len(waiting)} split pilot hubs of "
-                f"{self.name(late)} held back: one supplier has not instructed",
-            )
-            self.jump(7)
-            if has[late]:
-                ans = self.sr(
-                    late,
-                    "11.7",
-                    sr.instruction(self.campaign_id, "Pilot", self.at(20, 2)),
-                    expect=("I0",),
-                )
-                self.track.event(
-                    self.name(late),
-                    f"11.7 pilot (late): {ans.number('AcceptedCount')}"
-                    " accepted; its split hubs are settled, the later date wins",
-                )
-            bar.advance()
-            self.network.wait_for_files(self.forwarded, what="pilot instruction files")
-            reached = {g for sim in self.network.sims.values() for (_, g) in sim.tasks} & waiting
-            self.checks["split_waiting_released"] = (len(waiting), len(reached))
-
-    def run_pilot(self) -> None:
-        self.jump(14)
-        with self.track.stage("Pilot start (worker tick)"):
-            self.wait_stage("Piloting")
-            self.track.event("worker", "tick: the scheduled pilot period began (N74)", "pilot")
-        self.network.set_rates(failure_rate=PILOT_FAILURE_RATE, rates=PILOT_RATES)
-        total = len(self.pilot)
-        with self.track.stage("Pilot activations", total=total) as bar:
-            done = 0
-
-            def step(report: Any) -> None:
-                nonlocal done
-                done += report.activated + report.failed
-                bar.update(done)
-
-            wave = self.network.drive(until=self.at(21), on_step=step)
-            self.track.event(
-                "CSPs", f"pilot wave 1: {wave.activated} activated, {wave.failed} failed"
-            )
-            self.incident()
-            wave = self.network.drive(until=self.at(25), on_step=step)
-            self.track.event(
-                "CSPs", f"pilot wave 2: {wave.activated} activated, {wave.failed} failed"
-            )
-        self.jump(26)
-        with self.track.stage("Pilot success (A06) + tick"):
-            counts = self.campaign()["pilot_hubs_by_status"]
-            self.api.dcc(
-                "POST",
-                f"/api/v1/campaigns/{self.campaign_id}/pilot/succeed",
-                json={
-                    "reason": f"pilot: {counts.get('activated', 0)} activated, "
-                    f"{counts.get('failed', 0)} failed; failures understood"
-                },
-            )
-            self.track.event(
-                "DCC",
-                f"A06: pilot declared a success ({counts.get('activated', 0)} activated, "
-                f"{counts.get('failed', 0)} failed)",
-                "A06",
-            )
-            self.wait_stage("SafeLaunching")
-            self.track.event("worker", "tick: safe launch follows the successful pilot (AD12)")
-
-    def incident(self) -> None:
-        self.jump(21)
-        failed_by: dict[str, list[str]] = {s: [] for s in self.estate.suppliers}
-        for g, (_, outcome, _) in sorted(self.network.outcomes().items()):
-            if outcome == "failed":
-                for s in self.estate.hub(g).suppliers:
-                    failed_by[s].append(g)
-        raiser = max(failed_by, key=lambda s: len(failed_by[s]))
-        failed = failed_by[raiser][:3]
-        ans = self.sr(
-            raiser,
-            "11.10",
-            sr.incident(
-                self.campaign_id,
-                "Some pilot hubs lose the HAN after activation; investigating",
-                failed,
-            ),
-            expect=("I0",),
-        )
-        self.incident_id = ans.text("IncidentID") or ""
-        if not self.incident_id:
-            found = self.api.dcc("GET", f"/api/v1/incidents?campaign_id={self.campaign_id}")
-            self.incident_id = found[-1]["incident_id"]
-        self.track.event(
-            self.name(raiser),
-            f"11.10: incident {self.incident_id} raised "
-            f"(high priority) naming {len(failed)} failed hubs",
-        )
-        self.api.dcc(
-            "POST",
-            f"/api/v1/incidents/{self.incident_id}/triage",
-            json={"decision": "pause", "reason": "pause while the HAN loss is investigated"},
-        )
-        self.network.wait_held(True)
-        self.track.event(
-            "DCC", "triage: pause (N81 to suppliers, decision file to each CSP)", "pause"
-        )
-        self.jump(22)
-        self.api.dcc(
-            "POST",
-            f"/api/v1/campaigns/{self.campaign_id}/decisions",
-            json={
-                "decision": "resume",
-                "reason": "root cause: a meter firmware "
-                "quirk, not the hub release; the pilot goes on",
-            },
-        )
-        self.network.wait_held(False)
-        self.track.event(
-            "DCC", "resume: the pilot goes on (N81, resume file to each CSP)", "resume"
-        )
 
 
 def spread(guid: str) -> int:

@@ -94,8 +94,8 @@ def print_summary(result: DemoResult, console: Console) -> None:
 
 LABELS = {
     "eligible": "eligible hubs (campaign = estate rule)",
-    "split_waiting_held_back": "split hubs awaiting a 2nd supplier that reached a CSP",
-    "split_waiting_released": "... and that reached one once it instructed",
+    "split_waiting_held_back": "split hubs awaiting a 2nd supplier sent early to a CSP",
+    "split_waiting_released": "... and sent once it instructed",
     "safe_launch_batches": "safe-launch batches of 50,000 (A08)",
     "small_batch_refused": "explicit batch under 50,000 refused",
     "audit_chain": "audit chain",
