@@ -1,10 +1,13 @@
 """50,000 activation results in one CSP upload against a large estate, against a raw floor.
 
 For each backend, in a fresh migrated database holding the estate and one campaign over it:
-  floor  the same writes done raw through the driver, timed, then rolled back: the inventory's
+  floor  the same writes done raw through the driver and committed, timed: the inventory's
          firmware update and the campaign status update for each hub (executemany on SQLite;
          COPY into a temporary table and one UPDATE ... FROM on PostgreSQL), the results log
-         and the alert rows (bodies rendered beforehand, so the floor is pure database work)
+         and the alert rows (bodies rendered beforehand, so the floor is pure database work).
+         The commit is timed because ours is: until then SQLite holds the dirty pages (some
+         30 MB of alert bodies) in its cache and a rollback never writes them. Afterwards the
+         rows are put back as they were (untimed), so chfw then writes exactly the same rows.
   chfw   `post_results` end to end: staging, the facts join, the rules per hub, the results
          log, the bulk updates, one N63 per distinct current supplier rendered (and, with
          `validate_alerts`, validated against our XSD), the guardrail check, audit, commit
@@ -136,14 +139,30 @@ def _floor(c: Container, campaign_id: str, hubs: list[tuple[str, int, int]]) -> 
             "SELECT id FROM campaigns WHERE campaign_id = %s" if pg else
             "SELECT id FROM campaigns WHERE campaign_id = ?", (campaign_id,)
         ).scalar_one()  # fmt: skip
+        wanted = {g for g, _, _ in hubs}
+        before = [
+            row
+            for row in conn.exec_driver_sql(
+                "SELECT h.guid, h.firmware_version, ch.status, ch.result_at FROM hubs h "
+                "JOIN campaign_hubs ch ON ch.guid = h.guid WHERE ch.campaign_id = "
+                + ("%s" if pg else "?"),
+                (cid,),
+            )
+            if row[0] in wanted
+        ]
         conn.rollback()
+    c.engine.dispose()  # a fresh connection: the floor starts with as cold a cache as chfw
+    with c.engine.connect() as conn:
         trans = conn.begin()
         start = time.perf_counter()
         if pg:
             raw = conn.connection.driver_connection
             assert raw is not None
             with raw.cursor() as cur:
-                cur.execute("CREATE TEMP TABLE floor_changes (guid varchar(23), at timestamptz)")
+                cur.execute(
+                    "CREATE TEMP TABLE floor_changes (guid varchar(23), at timestamptz) "
+                    "ON COMMIT DROP"
+                )
                 with cur.copy("COPY floor_changes (guid, at) FROM STDIN") as cp:
                     for g, _, _ in hubs:
                         cp.write_row((g, at))
@@ -189,9 +208,30 @@ def _floor(c: Container, campaign_id: str, hubs: list[tuple[str, int, int]]) -> 
                 "created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(i, a, k, r, cm, when, b) for i, a, k, r, cm, _, b in alerts],
             )
+        trans.commit()
         seconds = time.perf_counter() - start
-        trans.rollback()
+        _restore(conn, pg, cid, before)
     return seconds, len(alerts)
+
+
+def _restore(conn: Any, pg: bool, cid: int, before: list[Any]) -> None:
+    """Put back what the floor changed, so the next writer finds the rows as they were."""
+    mark = "%s" if pg else "?"
+    with conn.begin():
+        conn.exec_driver_sql(
+            f"UPDATE hubs SET firmware_version = {mark} WHERE guid = {mark}",
+            [(version, g) for g, version, _, _ in before],
+        )
+        conn.exec_driver_sql(
+            f"UPDATE campaign_hubs SET status = {mark}, result_at = {mark} "
+            f"WHERE campaign_id = {mark} AND guid = {mark}",
+            [(status, at, cid, g) for g, _, status, at in before],
+        )
+        conn.exec_driver_sql(f"DELETE FROM activation_results WHERE campaign_id = {mark}", (cid,))
+        conn.exec_driver_sql("DELETE FROM alerts WHERE id >= 1000000000")
+    if pg:  # the floor's dead rows cleared, as they would be before the next upload
+        with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+            auto.exec_driver_sql("VACUUM ANALYZE hubs, campaign_hubs, activation_results, alerts")
 
 
 def _ours(
@@ -200,6 +240,7 @@ def _ours(
     at = c.clock.now()
     results = [HubResult(g, ResultOutcome.ACTIVATED, at, VERSION) for g, _, _ in hubs]
     policy = ResultsPolicy(activation_alert_code=c.settings.activation_alert_code)
+    c.engine.dispose()  # as the floor: a fresh connection
     start = time.perf_counter()
     report = post_results(
         c.uow(), c.clock, caller=caller, campaign_id=campaign_id, results=results, policy=policy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chfw_api.config import Settings
 from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.domain.clock import Clock, SystemClock
+from chfw_api.duis.alert_signing import BodySigner, make_body_signer
 from chfw_api.duis.alerts import render_alert
 from chfw_api.persistence.database import make_engine, make_session_factory
 from chfw_api.persistence.unit_of_work import SqlAlchemyUnitOfWork
@@ -35,6 +37,21 @@ class Container:
 
     def render_alert(self, envelope: AlertEnvelope) -> bytes:
         return render_alert(envelope, check=self.settings.validate_alerts)
+
+    @cached_property
+    def alert_body_signer(self) -> BodySigner | None:
+        """DCC's XML signer for alert bodies (webhooks and feed), or None when no key is set;
+        the key is read and checked on first use, once per process."""
+        key_file = self.settings.dcc_signing_key_file
+        cert_file = self.settings.dcc_signing_cert_file
+        if key_file is None or cert_file is None:
+            return None
+        try:
+            return make_body_signer(key_file.read_bytes(), cert_file.read_bytes())
+        except (OSError, ValueError, TypeError) as exc:  # TypeError: an encrypted key
+            raise ValueError(
+                f"DCC signing key {key_file} / certificate {cert_file} unusable: {exc}"
+            ) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

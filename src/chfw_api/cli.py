@@ -89,6 +89,7 @@ def worker_jobs() -> list[PeriodicJob]:
     use case (it runs in a thread, one unit of work per run; failures are logged, not fatal).
     """
     from chfw_api.delivery.runner import PeriodicJob
+    from chfw_api.services.automatic_deployment import deploy_at_automatic_time
     from chfw_api.services.campaigns import tick as campaign_tick
     from chfw_api.services.estate_status import produce_reports
     from chfw_api.services.gateway_outbound import write_pending_files
@@ -105,8 +106,12 @@ def worker_jobs() -> list[PeriodicJob]:
     def reports(c: Container) -> object:
         return produce_reports(c.uow, c.clock, directory=c.settings.reports_dir)
 
+    def automatic(c: Container) -> object:
+        return deploy_at_automatic_time(c.uow, c.clock)
+
     return [
         PeriodicJob("campaign-tick", 5.0, tick),
+        PeriodicJob("automatic-deployment-br36", 30.0, automatic),
         PeriodicJob("pilot-selection-ad09", 60.0, pilots),
         PeriodicJob("estate-reports", 2.0, reports),
         PeriodicJob("gateway-files", 1.0, write_pending_files),  # CSP gateway drops (issue #6)
@@ -129,10 +134,14 @@ def worker(
 
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
-    # sign_body: the DCC XML-signing hook (XMLDSig of each alert) plugs in here once it exists.
     report = run(
         serve_worker(
-            container, jobs=worker_jobs(), once=once, max_seconds=max_seconds, freeze_gc=True
+            container,
+            jobs=worker_jobs(),
+            once=once,
+            max_seconds=max_seconds,
+            sign_body=container.alert_body_signer,
+            freeze_gc=True,
         )
     )
     container.dispose()
@@ -354,12 +363,19 @@ def audit_verify(database_url: DbUrl = None) -> None:
 
 @app.command()
 def tick(database_url: DbUrl = None) -> None:
-    """Perform every automatic campaign step that has fallen due (the worker runs this)."""
+    """Perform every automatic campaign step that has fallen due, then forward hubs nobody
+    instructed whose automatic time has come (BR3.6); the worker runs both."""
+    from chfw_api.services.automatic_deployment import deploy_at_automatic_time
     from chfw_api.services.campaigns import tick as run_tick
 
     c = _container(database_url)
     report = run_tick(c.uow, c.clock)
     out.print(f"{report.events} events on {report.campaigns} campaigns")
+    auto = deploy_at_automatic_time(c.uow, c.clock)
+    for campaign_id, hubs in auto.forwarded.items():
+        out.print(f"{campaign_id}: {hubs:,} uninstructed hubs sent to their CSPs (BR3.6)")
+    if auto.held or auto.orphaned:
+        out.print(f"held by guardrail pauses: {auto.held:,}; no CSP for region: {auto.orphaned:,}")
 
 
 @app.command("csp-sim")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FilePath, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +89,16 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(default=128, ge=1, description="requests in flight/worker")
     delivery_endpoint_concurrency: int = Field(default=16, ge=1, description="per endpoint")
     delivery_poll_seconds: float = Field(default=0.5, gt=0, description="idle wait between claims")
+    dcc_signing_key_file: FilePath | None = Field(
+        default=None,
+        description="DCC's XML signing key (unencrypted PEM, ECDSA P-256): when set, with "
+        "dcc_signing_cert_file, every alert is XML-signed before it is sent or served",
+    )
+    dcc_signing_cert_file: FilePath | None = Field(
+        default=None,
+        description="the PEM X.509 certificate of dcc_signing_key_file (its issuer and serial "
+        "name the key in each signature's KeyInfo)",
+    )
 
     # CSP Management Gateway (docs/csp-gateway.md).
     guardrail_rules: list[GuardrailThreshold] = Field(
@@ -118,6 +128,15 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="CSP simulator: distributes this long before activation"
     )
     csp_sim_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _signing_key_and_certificate_together(self) -> Self:
+        if (self.dcc_signing_key_file is None) != (self.dcc_signing_cert_file is None):
+            raise ValueError(
+                "CHFW_DCC_SIGNING_KEY_FILE and CHFW_DCC_SIGNING_CERT_FILE go together: "
+                "set both to sign alerts, or neither"
+            )
+        return self
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -64,8 +64,8 @@ def test_simulated_csps_activate_a_rollout_and_a_guardrail_holds_one_region(
     assert client.put(
         f"/api/v1/campaigns/{cid}/guardrails", headers=estate.dcc, json=RULES
     ).is_success
-    central = h.a_only + h.elec  # 7 Central hubs: 3 early, 4 later
-    early, later = central[:3], central[3:]
+    central = h.a_only + h.elec  # 7 Central hubs: 3 early, 3 later, 1 instructed in the pause
+    early, later, late_comer = central[:3], central[3:6], central[6]
     t_early, t_late = START + timedelta(hours=2), START + timedelta(hours=6)
     with container.uow() as uow:
         forward_instruction(
@@ -111,14 +111,33 @@ def test_simulated_csps_activate_a_rollout_and_a_guardrail_holds_one_region(
     assert len(n63) == len(h.b_only) + 2 * len(h.split_ab)  # split hubs: both suppliers
     assert {a.recipient for a in alerts(container, "N82")} == {SUPPLIER_A}
 
-    # DCC triages: the fault was the cell network; lift the pause and the held hubs resume.
+    # Instructed while its slice is paused: held back before it reaches the CSP.
+    with container.uow() as uow:
+        sent = forward_instruction(
+            uow,
+            campaign_id=cid,
+            instruction_id="INS-000002",
+            stage=DeploymentKind.SAFE_LAUNCH,
+            window_start=t_late,
+            window_end=t_late,
+            hubs_by_csp={"CSP-C": [(late_comer, t_late)]},
+            now=clock.now(),
+        )
+        uow.instructions.set_plans(uow.gateway.campaign_key(cid), [(late_comer, t_late)])
+        uow.commit()
+    assert sent.held == [late_comer] and sent.files == []
+    _drive(sims, container, clock)
+    assert hub_row(container, cid, late_comer)["status"] == "instructed"
+
+    # DCC triages: the fault was the cell network; lift the pause and the held hubs resume,
+    # the one the CSP first hears of in the resume file included.
     rates["region:Central"] = 0.0
     r = client.post(
         f"/api/v1/slice-pauses/{pause['id']}/lift", headers=estate.dcc, json={"reason": "fixed"}
     )
     assert r.status_code == 200, r.text
     _drive(sims, container, clock)
-    for g in later:
+    for g in [*later, late_comer]:
         assert hub_row(container, cid, g)["status"] == "activated"
     assert (
         client.get(f"/api/v1/campaigns/{cid}/slice-pauses?active=true", headers=estate.dcc).json()

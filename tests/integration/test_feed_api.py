@@ -61,10 +61,13 @@ def test_bad_cursors_and_other_parties_are_refused(
     raise_alerts(container, SUPPLIER_A, 1)
     theirs = raise_alerts(container, SUPPLIER_B, 1, first=100)
     last_b = _page(client, estate.supplier_b)["next_cursor"]
-    for body in ({"cursor": "abc"}, {"cursor": "-1"}, {"cursor": last_b}):
+    odd = ({"cursor": "99999999999999999999"}, {"cursor": "9223372036854775808"}, {"cursor": "²"})
+    for body in ({"cursor": "abc"}, {"cursor": "-1"}, {"cursor": last_b}, *odd):
         r = client.post(f"{FEED}/ack", headers=estate.supplier_a, json=body)
         assert r.status_code == 422, (body, r.text)
-    assert client.get(FEED, headers=estate.supplier_a, params={"after": "x"}).status_code == 422
+    for after in ("x", "²", "99999999999999999999"):  # never a 500 (an int overflow)
+        r = client.get(FEED, headers=estate.supplier_a, params={"after": after})
+        assert r.status_code == 422, (after, r.text)
     assert client.get(FEED, headers=estate.dcc).status_code == 403
     assert client.get(FEED, headers=estate.csp_north).status_code == 403
     assert client.get(FEED).status_code == 401

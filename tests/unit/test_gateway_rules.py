@@ -12,6 +12,7 @@ from chfw_api.domain.activation import (
     HubState,
     ResultOutcome,
     apply_results,
+    normalised,
     result_problem,
 )
 from chfw_api.domain.csp_uploads import (
@@ -147,3 +148,27 @@ def test_replaying_the_same_results_changes_nothing(items: list[tuple[ResultOutc
     state, _ = apply_results(HubState("instructed", None), results)
     again, moves = apply_results(state, results)
     assert moves == [] and again == state
+
+
+@given(
+    guid=st.text("0123456789abcdefABCDEF", min_size=16, max_size=16).map(
+        lambda h: "-".join(h[i : i + 2] for i in range(0, 16, 2))
+    ),
+    outcome=st.sampled_from(ResultOutcome),
+    version=st.none() | st.text("0123456789abcdefABCDEF", min_size=1, max_size=8),
+    reason=st.none() | st.text(max_size=20),
+    reason_code=st.none() | st.text(max_size=5),
+)
+def test_normalised_is_canonical_and_idempotent(
+    guid: str,
+    outcome: ResultOutcome,
+    version: str | None,
+    reason: str | None,
+    reason_code: str | None,
+) -> None:
+    r = normalised(HubResult(guid, outcome, NOW, version, reason_code, reason))
+    assert r.guid == guid.upper()
+    assert r.firmware_version == (version.upper() if version else None)
+    assert r.reason == ((reason.strip() or None) if reason else None)
+    assert r.reason_code is None or outcome is ResultOutcome.FAILED
+    assert normalised(r) == r

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from chfw_api import __version__
 from chfw_api.api import problems
 from chfw_api.api.middleware import BodyLimit, RequestContext
+from chfw_api.api.openapi_schema import document_errors
 from chfw_api.api.routes import (
     campaigns,
     csp,
@@ -36,6 +39,14 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="chfw", version=__version__, description=DESCRIPTION)
     app.state.container = container
     problems.install(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:  # error responses as served (api/openapi_schema.py)
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for module in (
         health,
         parties,

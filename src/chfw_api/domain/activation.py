@@ -126,6 +126,16 @@ def apply_results(state: HubState, results: Iterable[HubResult]) -> tuple[HubSta
 
 def normalised(result: HubResult) -> HubResult:
     """Canonical forms: upper-case GUID and firmware version, trimmed reason."""
+    if (
+        result.guid == result.guid.upper()
+        and (
+            result.firmware_version is None
+            or result.firmware_version == result.firmware_version.upper()
+        )
+        and result.reason is None
+        and result.reason_code is None
+    ):
+        return result  # the usual activation or distribution: already canonical
     return HubResult(
         guid=result.guid.upper(),
         outcome=result.outcome,
@@ -134,7 +144,7 @@ def normalised(result: HubResult) -> HubResult:
         reason_code=(result.reason_code or None)
         if result.outcome is ResultOutcome.FAILED
         else None,
-        reason=result.reason.strip() if result.reason else None,
+        reason=(result.reason.strip() or None) if result.reason else None,
     )
 
 
@@ -158,18 +168,18 @@ class HubSuppliers:
 
 
 @dataclass(frozen=True, slots=True)
-class StagedFact:
-    """A staged result with what the rules need. `region` None: not in the inventory."""
+class HubFact:
+    """What the rules need to know of one inventory hub named in an upload. `has_results`:
+    this campaign already holds results for it, so a result may be a duplicate."""
 
-    seq: int
-    region: str | None
+    region: str
     in_campaign: bool
     status: str | None
     result_at: datetime | None
     in_pilot: bool
     hub_version: str | None
     suppliers: HubSuppliers
-    duplicate: bool
+    has_results: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,16 +273,35 @@ def _check_key_pair(key: Any, certificate: x509.Certificate) -> ec.EllipticCurve
     return key
 
 
-def make_signer(key_pem: str | bytes, cert_pem: str | bytes) -> Signer:
+class _DeterministicKey:
+    """The key, its ECDSA signatures deterministic (RFC 6979): the same document always signs
+    to the same bytes. Verifiers cannot tell the difference; signxml only calls `sign`."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._key, name)
+
+    def sign(self, data: bytes, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
+        algorithm = ec.ECDSA(signature_algorithm.algorithm, deterministic_signing=True)
+        return self._key.sign(data, algorithm)
+
+
+def make_signer(
+    key_pem: str | bytes, cert_pem: str | bytes, *, deterministic: bool = False
+) -> Signer:
     """A signer for our scheme (e.g. DCC's alerts, `alerts.render_alert(signer=...)`), with
-    the key and certificate loaded once."""
+    the key and certificate loaded once. `deterministic` signs per RFC 6979, so signing the
+    same document again gives the same bytes (a retried alert is byte-identical)."""
     certificate = x509.load_pem_x509_certificate(
         cert_pem.encode() if isinstance(cert_pem, str) else cert_pem
     )
-    key = _check_key_pair(
+    checked = _check_key_pair(
         load_pem_private_key(key_pem.encode() if isinstance(key_pem, str) else key_pem, None),
         certificate,
     )
+    key: Any = _DeterministicKey(checked) if deterministic else checked
     issuer = certificate.issuer.rfc4514_string()
     serial = str(certificate.serial_number)
 

@@ -93,6 +93,7 @@ class CspSimulator:
         self.tasks: dict[tuple[str, str], Task] = {}
         self._held_campaigns: set[str] = set()
         self._held_hubs: set[tuple[str, str]] = set()
+        self._versions: dict[str | None, str] = {}
         self._paused: set[tuple[str, DeploymentKind, Dimension, str]] = set()
         self.posted: list[dict[str, Any]] = []
 
@@ -117,6 +118,8 @@ class CspSimulator:
         cid = f.campaign_id
         if f.kind is FileKind.INSTRUCTION:
             assert f.stage is not None
+            if f.firmware_version:
+                self._versions[cid] = f.firmware_version
             for h in f.hubs:
                 self.tasks[(cid, h.guid)] = Task(
                     cid, h.guid, f.stage, h.model, h.region, h.planned_at,
@@ -142,6 +145,14 @@ class CspSimulator:
                     task = self.tasks.get((cid, guid))
                     if task is not None and planned is not None:
                         task.activate_at = planned
+                    elif task is None and planned is not None:
+                        # Instructed while the slice was paused, so held back before it
+                        # reached us: the resume file is our first word of it.
+                        self.tasks[(cid, guid)] = Task(
+                            cid, guid, f.stage, f.slice_value if f.dimension is Dimension.MODEL
+                            else None, f.slice_value if f.dimension is Dimension.REGION else None,
+                            planned, self._versions.get(cid, "FFFFFFFF"),
+                        )  # fmt: skip
             if pause:
                 self._paused.add(key)
             else:

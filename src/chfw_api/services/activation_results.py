@@ -8,8 +8,8 @@ and the hub's current Import and Gas Supplier each get one `CommsHubFirmwareActi
 CSP's reason. Pilot hubs also feed one N74 progress alert per supplier per upload (BR2.4) and
 the enhanced monitoring view (AD11). Then the guardrails look at the new figures.
 
-Set-based throughout (staging table, one join, bulk writes): see
-`persistence.repositories.activation`. Alert rendering is the main Python cost.
+Set-based throughout (one query for the facts of every hub named, bulk writes): see
+`persistence.repositories.activation`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from chfw_api.domain.activation import (
     HubState,
     MonitoredHub,
     Rejection,
-    StagedFact,
     apply_results,
     normalised,
     result_problem,
@@ -120,16 +119,17 @@ def post_results(
                 continue
             seen.add(ident)
             staged.append((i, r))
-        uow.activation.stage(staged)
-        by_seq = dict(staged)
-        accepted: list[int] = []
+        facts_of = uow.activation.hub_facts(key, list({r.guid: None for _, r in staged}))
+        seen_before = uow.activation.seen_results(
+            key, [g for g, f in facts_of.items() if f.has_results]
+        )
+        accepted: list[HubResult] = []
         per_hub: dict[str, list[HubResult]] = {}
-        facts_of: dict[str, StagedFact] = {}
-        for f in uow.activation.facts(key):
-            r = by_seq[f.seq]
+        for i, r in staged:
+            f = facts_of.get(r.guid)
             refusal = (
                 Rejection.UNKNOWN_HUB
-                if f.region is None
+                if f is None
                 else Rejection.NOT_YOUR_NETWORK
                 if f.region not in regions
                 else Rejection.NOT_IN_CAMPAIGN
@@ -138,15 +138,14 @@ def post_results(
             )
             if refusal is not None:
                 rejected.append(
-                    RejectedResult(f.seq, r.guid, refusal, f"{r.guid} is {_REFUSED[refusal]}")
+                    RejectedResult(i, r.guid, refusal, f"{r.guid} is {_REFUSED[refusal]}")
                 )
-            elif f.duplicate:
+            elif (r.guid, r.outcome.value, r.at) in seen_before:
                 duplicates += 1
             else:
-                accepted.append(f.seq)
+                accepted.append(r)
                 per_hub.setdefault(r.guid, []).append(r)
-                facts_of[r.guid] = f
-        uow.activation.record(key, seqs=accepted, csp_party_id=caller.party_id, now=now)
+        uow.activation.record(key, accepted, csp_party_id=caller.party_id, now=now)
         changes: list[HubChange] = []
         owed: list[a.PendingAlert] = []
         counts = {"distributed": 0, "activated": 0, "failed": 0}
@@ -236,7 +235,6 @@ def post_results(
                 )
             ]
         )
-        uow.activation.drop_staging()
         uow.commit()
     return ResultsReport(
         received=len(results),

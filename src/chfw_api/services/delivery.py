@@ -217,8 +217,12 @@ def endpoint_stats(uow: UnitOfWork, *, caller: Caller) -> list[EndpointStats]:
 # ---------------------------------------------------------------------- pull feed
 
 
+_MAX_CURSOR = 2**63 - 1  # the alerts' BIGINT id
+
+
 def _parse_cursor(value: str, field: str) -> int:
-    if not value.isdigit() or len(value) > 20:
+    # isdigit() alone admits '²' and other Unicode digits int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > _MAX_CURSOR:
         raise ValidationFailed(
             "invalid cursor", problems=[Problem(f"{value!r} is not a feed cursor", field=field)]
         )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from chfw_api.domain.activation import HubChange, HubResult, HubSuppliers, MonitoredHub, StagedFact
+from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
 from chfw_api.domain.csp_uploads import NamedHub, PendingFile, UploadKind, UploadRecord
 from chfw_api.domain.guardrails import (
     Figures,
@@ -60,13 +60,19 @@ class GatewayStore(Protocol):
 
 
 class ActivationStore(Protocol):
-    def stage(self, results: Sequence[tuple[int, HubResult]]) -> None: ...
-    def facts(self, campaign_key: int) -> list[StagedFact]: ...
+    def hub_facts(self, campaign_key: int, guids: Sequence[str]) -> dict[str, HubFact]: ...
+    def seen_results(
+        self, campaign_key: int, guids: Sequence[str]
+    ) -> set[tuple[str, str, datetime]]: ...
     def record(
-        self, campaign_key: int, *, seqs: Sequence[int], csp_party_id: int, now: datetime
-    ) -> int: ...
+        self,
+        campaign_key: int,
+        results: Sequence[HubResult],
+        *,
+        csp_party_id: int,
+        now: datetime,
+    ) -> None: ...
     def apply(self, campaign_key: int, changes: Sequence[HubChange]) -> None: ...
-    def drop_staging(self) -> None: ...
     def pilot_status_by_supplier(self, campaign_key: int) -> dict[int, dict[str, int]]: ...
     def monitoring(
         self, campaign_key: int, *, supplier_id: int | None, after: str | None, limit: int

@@ -28,7 +28,7 @@ Reason = Field(min_length=1, max_length=2000, description="why: recorded in the 
 
 
 class CampaignCreate(BaseModel):
-    release_id: int
+    release_id: int = Field(ge=1, le=2**31 - 1)
     device_models: list[str] = Field(default_factory=list, description="default: the release's")
     from_versions: list[str] = Field(default_factory=list, description="default: any version")
     regions: list[str] = Field(default_factory=list, description="default: every CSP region")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
@@ -109,7 +109,7 @@ class GuardrailRuleIO(BaseModel):
     stage: DeploymentKind
     dimension: Dimension
     max_failure_rate: float = Field(ge=0, le=1)
-    min_sample: int = Field(ge=1)
+    min_sample: int = Field(ge=1, le=2**31 - 1)
 
 
 class GuardrailRules(BaseModel):
@@ -219,7 +219,10 @@ def list_slice_pauses(
 
 @router.post("/api/v1/slice-pauses/{pause_id}/lift", responses=PROBLEMS)
 def lift_slice_pause(
-    pause_id: int, body: LiftBody, caller: DccDep, c: ContainerDep
+    pause_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: LiftBody,
+    caller: DccDep,
+    c: ContainerDep,
 ) -> SlicePauseRead:
     """DCC lifts a slice pause: suppliers get N81 (resume), CSPs a resume file."""
     return SlicePauseRead.of(

@@ -50,14 +50,22 @@ class AckResult(BaseModel):
 def read_feed(
     caller: CallerDep,
     uow: ReadUowDep,
+    c: ContainerDep,
     after: Annotated[
         str | None, Query(max_length=20, description="default: the acknowledged cursor")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     code: Annotated[list[str] | None, Query(description="only these alert codes")] = None,
 ) -> FeedPageRead:
-    """The caller's alerts after a cursor, oldest first."""
-    page = svc.feed_page(uow, caller=caller, after=after, limit=limit, codes=code or ())
+    """The caller's alerts after a cursor, oldest first (XML-signed when DCC signs alerts)."""
+    page = svc.feed_page(
+        uow,
+        caller=caller,
+        after=after,
+        limit=limit,
+        codes=code or (),
+        sign_body=c.alert_body_signer,
+    )
     return FeedPageRead(
         items=[
             FeedItemRead(

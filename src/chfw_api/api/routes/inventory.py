@@ -81,9 +81,16 @@ async def import_inventory(request: Request, caller: DccDep, c: ContainerDep) ->
             import io
 
             text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-            report = svc.import_hubs_csv(
-                c.uow(), c.clock, caller=caller, stream=text, error_cap=c.settings.import_error_cap
-            )
+            try:
+                report = svc.import_hubs_csv(
+                    c.uow(),
+                    c.clock,
+                    caller=caller,
+                    stream=text,
+                    error_cap=c.settings.import_error_cap,
+                )
+            except UnicodeDecodeError:
+                raise ValidationFailed("the CSV is not UTF-8") from None
             text.detach()
             return ImportResult(rows=report.rows, created=report.created, updated=report.updated)
 

@@ -101,9 +101,14 @@ class KeyRead(BaseModel):
 
 
 Code = Annotated[str, Path(max_length=64, description="User ID or CSP ID")]
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER key: larger ones cannot exist
 
 
-@router.post("/parties", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post(
+    "/parties",
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "the party already exists"}},
+)
 def create_party(body: PartyCreate, _: DccDep, uow: UowDep, c: ContainerDep) -> PartyRead:
     """Register a supplier, CSP or DCC operator."""
     party = svc.register_party(
@@ -163,6 +168,6 @@ def list_keys(code: Code, _: DccDep, uow: ReadUowDep) -> list[KeyRead]:
 
 
 @router.delete("/keys/{key_id}", responses=PROBLEMS)
-def revoke_key(key_id: int, _: DccDep, uow: UowDep, c: ContainerDep) -> KeyRead:
+def revoke_key(key_id: KeyId, _: DccDep, uow: UowDep, c: ContainerDep) -> KeyRead:
     """Revoke an API key at once."""
     return KeyRead.of(svc.revoke_key(uow, c.clock, key_id=key_id))

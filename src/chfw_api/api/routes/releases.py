@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import ContainerDep, DccDep, ReadUowDep, UowDep
@@ -17,6 +17,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or unknown API key"},
     403: {"description": "not DCC"},
 }
+ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER key: larger ones cannot exist
 
 
 class ReleaseCreate(BaseModel):
@@ -43,7 +44,11 @@ class ReleaseRead(ReleaseCreate):
         return cls(**{f: getattr(r, f) for f in cls.model_fields})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "the release is already recorded"}},
+)
 def create_release(
     body: ReleaseCreate, caller: DccDep, uow: UowDep, c: ContainerDep
 ) -> ReleaseRead:
@@ -61,6 +66,6 @@ def list_releases(_: DccDep, uow: ReadUowDep) -> list[ReleaseRead]:
 
 
 @router.get("/{release_id}", responses=PROBLEMS)
-def get_release(release_id: int, _: DccDep, uow: ReadUowDep) -> ReleaseRead:
+def get_release(release_id: ReleaseId, _: DccDep, uow: ReadUowDep) -> ReleaseRead:
     """Read one firmware release."""
     return ReleaseRead.of(svc.get_release(uow, release_id=release_id))

@@ -14,8 +14,9 @@ from fastapi.responses import FileResponse
 
 from chfw_api.api.deps import CallerDep, ContainerDep
 from chfw_api.bootstrap import Container
-from chfw_api.domain.errors import DomainError
+from chfw_api.domain.errors import Conflict, DomainError, NotFound
 from chfw_api.domain.parties import Caller
+from chfw_api.domain.service_request_results import ServiceRequestRefused
 from chfw_api.domain.service_requests import ServiceReference
 from chfw_api.duis.codes import error_code, http_status, outcome_code
 from chfw_api.duis.errors import NOT_WELL_FORMED, XmlRejected
@@ -84,7 +85,10 @@ def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tup
         400: {"content": {XML: {}}, "description": "sr:Response E...: refused, nothing changed"},
         401: {"description": "no or unknown API key (problem+json)"},
         403: {"content": {XML: {}}, "description": "sr:Response E1/E2/E3/E4"},
+        404: {"content": {XML: {}}, "description": "sr:Response E19/E110017/E110801"},
+        409: {"content": {XML: {}}, "description": "sr:Response E...: not in this state"},
         413: {"description": "body over the limit"},
+        422: {"content": {XML: {}}, "description": "sr:Response E...: the list is refused"},
     },
     openapi_extra={
         "requestBody": {
@@ -105,11 +109,19 @@ async def service_request(request: Request, caller: CallerDep, c: ContainerDep) 
     "/reports/{report_id}",
     summary="Download a ready estate firmware status report (SR 11.8) as CSV",
     response_class=FileResponse,
-    responses={200: {"content": {"text/csv": {}}}, 404: {"description": "not yours or unknown"}},
+    responses={
+        200: {"content": {"text/csv": {}}},
+        404: {"description": "not yours or unknown"},
+        409: {"description": "not ready yet: wait for alert N83"},
+    },
 )
 def download_report(
     report_id: Annotated[str, Path(max_length=40)], caller: CallerDep, c: ContainerDep
 ) -> FileResponse:
     """The CSV named in the N83 alert; only its own supplier may fetch it."""
-    path = estate_status.report_file(c.uow(read_only=True), caller=caller, report_id=report_id)
+    try:
+        path = estate_status.report_file(c.uow(read_only=True), caller=caller, report_id=report_id)
+    except ServiceRequestRefused as exc:  # as SR 11.8 answers it (E110801 404, E110802 409)
+        error = NotFound if http_status(error_code(exc)) == 404 else Conflict
+        raise error(exc.detail, **exc.extra) from exc
     return FileResponse(path, media_type="text/csv", filename=f"{report_id}.csv")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from chfw_api.api.deps import CallerDep, ContainerDep, ReadUowDep, UowDep
@@ -31,6 +31,10 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or unknown API key"},
     403: {"description": "not a supplier or DCC key"},
 }
+# Keys beyond their column's range cannot exist: refuse them (422) before the database does.
+INT_MAX = 2**31 - 1  # webhook_endpoints.id
+BIGINT_MAX = 2**63 - 1  # deliveries.id
+EndpointId = Annotated[int, Path(ge=1, le=INT_MAX)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **PROBLEMS,
     404: {"description": "no such endpoint among the caller's"},
@@ -153,7 +157,7 @@ class DeadLetterPage(BaseModel):
 class ReplayWindow(BaseModel):
     since: AwareDatetime = Field(description="alerts raised at or after this time")
     until: AwareDatetime = Field(description="... and before this time")
-    endpoint_id: int | None = None
+    endpoint_id: int | None = Field(default=None, ge=1, le=INT_MAX)
     party: str | None = Field(default=None, description="DCC only: one Service User's")
 
 
@@ -231,14 +235,14 @@ def list_endpoints(
 
 
 @router.get("/endpoints/{endpoint_id}", responses=NOT_FOUND)
-def get_endpoint(endpoint_id: int, caller: CallerDep, uow: ReadUowDep) -> EndpointRead:
+def get_endpoint(endpoint_id: EndpointId, caller: CallerDep, uow: ReadUowDep) -> EndpointRead:
     """Read one endpoint (never its secret)."""
     return EndpointRead.of(svc.get_endpoint(uow, caller=caller, endpoint_id=endpoint_id))
 
 
 @router.patch("/endpoints/{endpoint_id}", responses=NOT_FOUND)
 def update_endpoint(
-    endpoint_id: int, body: EndpointUpdate, caller: CallerDep, uow: UowDep, c: ContainerDep
+    endpoint_id: EndpointId, body: EndpointUpdate, caller: CallerDep, uow: UowDep, c: ContainerDep
 ) -> EndpointRead:
     """Change an endpoint's URL, codes, batch size or description; pause or resume it."""
     policy, codes = _rules(c)
@@ -264,7 +268,9 @@ def update_endpoint(
 @router.delete(
     "/endpoints/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
 )
-def delete_endpoint(endpoint_id: int, caller: CallerDep, uow: UowDep, c: ContainerDep) -> Response:
+def delete_endpoint(
+    endpoint_id: EndpointId, caller: CallerDep, uow: UowDep, c: ContainerDep
+) -> Response:
     """Delete an endpoint and its delivery records (its alerts stay in the pull feed)."""
     svc.delete_endpoint(uow, c.clock, caller=caller, endpoint_id=endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -272,7 +278,7 @@ def delete_endpoint(endpoint_id: int, caller: CallerDep, uow: UowDep, c: Contain
 
 @router.post("/endpoints/{endpoint_id}/rotate-secret", responses=NOT_FOUND)
 def rotate_secret(
-    endpoint_id: int, caller: CallerDep, uow: UowDep, c: ContainerDep, body: RotateSecret
+    endpoint_id: EndpointId, caller: CallerDep, uow: UowDep, c: ContainerDep, body: RotateSecret
 ) -> EndpointWithSecret:
     """A new signing secret, shown once; the old one keeps signing beside it for the overlap."""
     overlap = body.overlap_seconds
@@ -292,11 +298,11 @@ def rotate_secret(
 def list_dead_letters(
     caller: CallerDep,
     uow: ReadUowDep,
-    endpoint_id: int | None = None,
+    endpoint_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     party: Annotated[str | None, Query(description="DCC only")] = None,
     since: Annotated[AwareDatetime | None, Query(description="raised at or after")] = None,
     until: Annotated[AwareDatetime | None, Query(description="raised before")] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DeadLetterPage:
     """Deliveries that exhausted their retries (or whose endpoint answered 410), oldest first."""
@@ -315,7 +321,10 @@ def list_dead_letters(
     responses={**NOT_FOUND, 409: {"description": "the endpoint is disabled"}},
 )
 def replay_dead_letter(
-    delivery_id: int, caller: CallerDep, uow: UowDep, c: ContainerDep
+    delivery_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+    caller: CallerDep,
+    uow: UowDep,
+    c: ContainerDep,
 ) -> ReplayResult:
     """Send one dead delivery again, with the same alert ID, from a fresh retry schedule."""
     n = delivery_svc.replay_dead_letter(uow, c.clock, caller=caller, delivery_id=delivery_id)

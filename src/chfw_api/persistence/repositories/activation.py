@@ -1,256 +1,190 @@
 """Activation results in bulk: 50,000 per upload against a million-hub estate, set-based.
 
-One upload is staged into a temporary table (COPY on PostgreSQL, executemany on SQLite), read
-back in one join with everything the rules need (inventory region and firmware, current
-suppliers, campaign status, whether the result was seen before), logged with one
-`INSERT ... SELECT`, and its status and firmware changes written back in bulk (COPY then
-`UPDATE ... FROM` on PostgreSQL; executemany by primary key on SQLite). No hub is loaded as an
-ORM object.
+An upload's GUIDs go to the database as one parameter (a JSON array read by `json_each` on
+SQLite, a text array on PostgreSQL): one query returns what the rules need of every hub named
+(inventory region and firmware, current suppliers, campaign status, whether it has results
+already), the accepted results are logged in one bulk insert (COPY on PostgreSQL), and the
+status and firmware changes written back in bulk (`UPDATE ... FROM unnest(...)` on PostgreSQL;
+executemany by primary key on SQLite). Everything goes through the driver: no hub becomes an
+ORM object, and no row passes through SQLAlchemy's result processing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    exists,
-    func,
-    insert,
-    literal,
-    select,
-)
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.activation import HubChange, HubResult, HubSuppliers, MonitoredHub, StagedFact
-from chfw_api.persistence.tables import (
-    ActivationResultRow,
-    CampaignHubRow,
-    HubRow,
-    PartyRow,
-)
+from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
+from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
 from chfw_api.persistence.tables.base import UtcDateTime
 
-_meta = MetaData()
-STAGED = Table(
-    "chfw_tmp_results",
-    _meta,
-    Column("seq", Integer),
-    Column("guid", String(23)),
-    Column("outcome", String(16)),
-    Column("at", UtcDateTime()),
-    Column("firmware_version", String(8)),
-    Column("reason_code", String(32)),
-    Column("reason", String(200)),
-    prefixes=["TEMPORARY"],
+_FACTS = """
+SELECT h.guid, h.csp_region, ch.guid, ch.status, ch.result_at, ch.in_pilot, h.firmware_version,
+       h.import_supplier_id, h.gas_supplier_id,
+       EXISTS (SELECT 1 FROM activation_results ar
+               WHERE ar.campaign_id = {mark} AND ar.guid = h.guid)
+FROM hubs h
+LEFT JOIN campaign_hubs ch ON ch.campaign_id = {mark} AND ch.guid = h.guid
+WHERE h.guid {named}
+"""
+_SEEN = """
+SELECT guid, outcome, at FROM activation_results WHERE campaign_id = {mark} AND guid {named}
+"""
+_RESULT_COLS = (
+    "campaign_id, guid, outcome, at, firmware_version, reason_code, reason, csp_party_id, "
+    "received_at"
 )
-CHANGES = Table(
-    "chfw_tmp_changes",
-    _meta,
-    Column("guid", String(23)),
-    Column("status", String(16)),
-    Column("result_at", UtcDateTime()),
-    Column("failure_reason", String(200)),
-    Column("firmware_version", String(8)),
-    prefixes=["TEMPORARY"],
-)
-_ACCEPTED = Table("chfw_tmp_accepted", _meta, Column("seq", Integer), prefixes=["TEMPORARY"])
-_STAGED_COLS = ("seq", "guid", "outcome", "at", "firmware_version", "reason_code", "reason")
-_CHANGE_COLS = ("guid", "status", "result_at", "failure_reason", "firmware_version")
 
 
 def _pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _create(conn: Connection, table: Table) -> None:
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
-    table.create(conn)
+def _named(
+    conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    """`sql` for one campaign and a list of GUIDs passed as a single parameter."""
+    if _pg(conn):
+        named = sql.format(mark="%(ck)s", named="= ANY(%(guids)s)")
+        return named, {"ck": campaign_key, "guids": list(guids)}
+    named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
+    return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}
 
 
-def _sqlite_time(conn: Connection) -> Callable[[datetime | None], Any]:
-    """The exact text SQLAlchemy stores for a UtcDateTime on SQLite, for raw executemany
-    (SQLAlchemy's own executemany costs several times the driver's per row)."""
-    process = UtcDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+def _times(conn: Connection, *, to_db: bool) -> Callable[[Any], Any]:
+    """SQLite keeps UtcDateTime as SQLAlchemy's text: convert each distinct value once (the
+    results of one upload share few times). PostgreSQL's driver takes and gives datetimes."""
+    if _pg(conn):
+        return lambda value: value
+    impl = UtcDateTime().dialect_impl(conn.dialect)
+    process = (
+        impl.bind_processor(conn.dialect) if to_db else impl.result_processor(conn.dialect, None)
+    )
     assert process is not None
-    seen: dict[datetime | None, Any] = {}
+    seen: dict[Any, Any] = {None: None}
 
-    def text(value: datetime | None) -> Any:
-        # Results in one upload share few distinct times: convert each once.
-        found = seen.get(value)
-        if found is None:
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
             found = seen[value] = process(value)
-        return found
+            return found
 
-    return text
-
-
-def _insert_raw(
-    conn: Connection, table: Table, cols: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    marks = ", ".join("?" for _ in cols)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})", rows)
-
-
-def _copy(
-    conn: Connection, table: Table, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(row)
-    conn.exec_driver_sql(f"ANALYZE {table.name}")
+    return convert
 
 
 class ActivationRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def stage(self, results: Sequence[tuple[int, HubResult]]) -> None:
+    def hub_facts(self, campaign_key: int, guids: Sequence[str]) -> dict[str, HubFact]:
+        """Per GUID found in the inventory; a GUID missing from the answer is unknown."""
+        if not guids:
+            return {}
         conn = self._s.connection()
-        _create(conn, STAGED)
-        rows = [
-            (seq, r.guid, r.outcome.value, r.at, r.firmware_version, r.reason_code, r.reason)
-            for seq, r in results
-        ]
-        if not rows:
-            return
-        if _pg(conn):
-            _copy(conn, STAGED, _STAGED_COLS, rows)
-        else:
-            when = _sqlite_time(conn)
-            _insert_raw(conn, STAGED, _STAGED_COLS, [(*r[:3], when(r[3]), *r[4:]) for r in rows])
-
-    def facts(self, campaign_key: int) -> list[StagedFact]:
-        t, ch, ar = STAGED.c, CampaignHubRow, ActivationResultRow
-        imp, gas = PartyRow.__table__.alias("imp"), PartyRow.__table__.alias("gas")
-        seen = (
-            exists()
-            .where(
-                ar.campaign_id == campaign_key,
-                ar.guid == t.guid,
-                ar.outcome == t.outcome,
-                ar.at == t.at,
-            )
-            .label("dup")
-        )
-        stmt = (
-            select(
-                t.seq,
-                HubRow.csp_region,
-                ch.guid,
-                ch.status,
-                ch.result_at,
-                ch.in_pilot,
-                HubRow.firmware_version,
-                HubRow.import_supplier_id,
-                imp.c.code,
-                HubRow.gas_supplier_id,
-                gas.c.code,
-                seen,
-            )
-            .select_from(STAGED)
-            .outerjoin(HubRow, HubRow.guid == t.guid)
-            .outerjoin(ch, (ch.campaign_id == campaign_key) & (ch.guid == t.guid))
-            .outerjoin(imp, imp.c.id == HubRow.import_supplier_id)
-            .outerjoin(gas, gas.c.id == HubRow.gas_supplier_id)
-        )
-        out = []
-        for row in self._s.connection().execute(stmt):
-            seq, region, in_campaign, status, result_at, in_pilot, version = row[:7]
-            ii, ic, gi, gc, dup = row[7:]
-            out.append(
-                StagedFact(
-                    seq,
-                    region,
-                    in_campaign is not None,
-                    status,
-                    result_at,
-                    bool(in_pilot),
-                    version,
-                    HubSuppliers(ii, ic, gi, gc),
-                    bool(dup),
-                )
+        sql, params = _named(conn, _FACTS, campaign_key, guids)
+        codes = self._supplier_codes()
+        when = _times(conn, to_db=False)
+        out = {}
+        for row in conn.exec_driver_sql(sql, params):
+            guid, region, in_campaign, status, result_at, in_pilot, version, imp, gas, seen = row
+            out[guid] = HubFact(
+                region,
+                in_campaign is not None,
+                status,
+                when(result_at),
+                bool(in_pilot),
+                version,
+                HubSuppliers(imp, codes.get(imp), gas, codes.get(gas)),
+                bool(seen),
             )
         return out
 
-    def record(
-        self, campaign_key: int, *, seqs: Sequence[int], csp_party_id: int, now: datetime
-    ) -> int:
-        """Log the accepted, new results (`seqs`) from the staging table in one statement."""
-        if not seqs:
-            return 0
+    def _supplier_codes(self) -> dict[int | None, str]:
+        return {i: c for i, c in self._s.execute(select(PartyRow.id, PartyRow.code))}
+
+    def seen_results(
+        self, campaign_key: int, guids: Sequence[str]
+    ) -> set[tuple[str, str, datetime]]:
+        """(guid, outcome, time) of the results this campaign already holds for `guids`."""
+        if not guids:
+            return set()
         conn = self._s.connection()
-        _create(conn, _ACCEPTED)
+        sql, params = _named(conn, _SEEN, campaign_key, guids)
+        when = _times(conn, to_db=False)
+        return {(g, o, when(at)) for g, o, at in conn.exec_driver_sql(sql, params)}
+
+    def record(
+        self,
+        campaign_key: int,
+        results: Sequence[HubResult],
+        *,
+        csp_party_id: int,
+        now: datetime,
+    ) -> None:
+        """Log accepted, new results as reported (the history AD11 shows)."""
+        if not results:
+            return
+        conn = self._s.connection()
+        when = _times(conn, to_db=True)
+        received = when(now)
+        rows = [
+            (
+                campaign_key,
+                r.guid,
+                r.outcome.value,
+                when(r.at),
+                r.firmware_version,
+                r.reason_code,
+                r.reason,
+                csp_party_id,
+                received,
+            )
+            for r in results
+        ]
         if _pg(conn):
-            _copy(conn, _ACCEPTED, ("seq",), [(s,) for s in seqs])
+            _copy(conn, f"activation_results ({_RESULT_COLS})", rows)
         else:
-            _insert_raw(conn, _ACCEPTED, ("seq",), [(s,) for s in seqs])
-        t = STAGED.c
-        source = select(
-            literal(campaign_key),
-            t.guid,
-            t.outcome,
-            t.at,
-            t.firmware_version,
-            t.reason_code,
-            t.reason,
-            literal(csp_party_id),
-            literal(now, UtcDateTime()),
-        ).join_from(STAGED, _ACCEPTED, _ACCEPTED.c.seq == t.seq)
-        result = conn.execute(
-            insert(ActivationResultRow).from_select(
-                [
-                    "campaign_id",
-                    "guid",
-                    "outcome",
-                    "at",
-                    "firmware_version",
-                    "reason_code",
-                    "reason",
-                    "csp_party_id",
-                    "received_at",
-                ],
-                source,
-            ),
-            execution_options={"preserve_rowcount": True},
-        )
-        return int(result.rowcount)
+            conn.exec_driver_sql(
+                f"INSERT INTO activation_results ({_RESULT_COLS}) VALUES ({', '.join('?' * 9)})",
+                rows,
+            )
 
     def apply(self, campaign_key: int, changes: Sequence[HubChange]) -> None:
         """Write each hub's final status, and the inventory's firmware where it changed."""
         if not changes:
             return
         conn = self._s.connection()
+        versions = [(c.guid, c.new_version) for c in changes if c.new_version]
         if _pg(conn):
-            _create(conn, CHANGES)
-            _copy(
-                conn,
-                CHANGES,
-                _CHANGE_COLS,
-                [(c.guid, c.status, c.result_at, c.failure_reason, c.new_version) for c in changes],
-            )
             conn.exec_driver_sql(
                 "UPDATE campaign_hubs SET status = c.status, result_at = c.result_at, "
-                "failure_reason = c.failure_reason FROM chfw_tmp_changes c "
+                "failure_reason = c.failure_reason "
+                "FROM unnest(%(g)s::text[], %(s)s::text[], %(t)s::timestamptz[], %(r)s::text[]) "
+                "AS c(guid, status, result_at, failure_reason) "
                 "WHERE campaign_hubs.campaign_id = %(ck)s AND campaign_hubs.guid = c.guid",
-                {"ck": campaign_key},
+                {
+                    "ck": campaign_key,
+                    "g": [c.guid for c in changes],
+                    "s": [c.status for c in changes],
+                    "t": [c.result_at for c in changes],
+                    "r": [c.failure_reason for c in changes],
+                },
             )
-            conn.exec_driver_sql(
-                "UPDATE hubs SET firmware_version = c.firmware_version FROM chfw_tmp_changes c "
-                "WHERE hubs.guid = c.guid AND c.firmware_version IS NOT NULL "
-                "AND hubs.firmware_version <> c.firmware_version"
-            )
+            if versions:
+                conn.exec_driver_sql(
+                    "UPDATE hubs SET firmware_version = c.version "
+                    "FROM unnest(%(g)s::text[], %(v)s::text[]) AS c(guid, version) "
+                    "WHERE hubs.guid = c.guid AND hubs.firmware_version IS DISTINCT FROM c.version",
+                    {"g": [g for g, _ in versions], "v": [v for _, v in versions]},
+                )
             return
-        when = _sqlite_time(conn)
+        when = _times(conn, to_db=True)
         conn.exec_driver_sql(
             "UPDATE campaign_hubs SET status = ?, result_at = ?, failure_reason = ? "
             "WHERE campaign_id = ? AND guid = ?",
@@ -259,17 +193,11 @@ class ActivationRepository:
                 for c in changes
             ],
         )
-        versions = [(c.new_version, c.guid, c.new_version) for c in changes if c.new_version]
         if versions:
             conn.exec_driver_sql(
-                "UPDATE hubs SET firmware_version = ? WHERE guid = ? AND firmware_version <> ?",
-                versions,
+                "UPDATE hubs SET firmware_version = ? WHERE guid = ? AND firmware_version IS NOT ?",
+                [(v, g, v) for g, v in versions],
             )
-
-    def drop_staging(self) -> None:
-        conn = self._s.connection()
-        for table in (STAGED, CHANGES, _ACCEPTED):
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -351,3 +279,11 @@ class ActivationRepository:
             )
             for g, m, r, s, p, ra, fr, imp, gas in hubs
         ]
+
+
+def _copy(conn: Connection, target: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)

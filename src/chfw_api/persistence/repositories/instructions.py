@@ -154,6 +154,20 @@ class InstructionRepository:
             [(db_datetime(conn, at), campaign_row_id, g) for g, at in plans],
         )
 
+    def unplanned_hubs(
+        self, campaign_row_id: int, *, after: str | None, limit: int
+    ) -> list[tuple[str, str]]:
+        """(GUID, CSP region) of hubs nobody has planned yet ('eligible': never instructed, or
+        a split hub still waiting for its second supplier), in GUID order after `after`."""
+        rows = self._s.execute(
+            text(
+                "SELECT guid, csp_region FROM campaign_hubs WHERE campaign_id = :cid "
+                "AND status = 'eligible' AND guid > :after ORDER BY guid LIMIT :n"
+            ),
+            {"cid": campaign_row_id, "after": after or "", "n": limit},
+        )
+        return [(g, r) for g, r in rows]
+
     def uninstructed_count(
         self, *, campaign_row_id: int, campaign_id: str, stage: str, supplier_id: int, pilot: bool
     ) -> int:
