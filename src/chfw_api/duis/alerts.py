@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -234,15 +234,22 @@ def _serialise(element: etree._Element) -> bytes:
 
 
 _FIRMWARE = re.compile(r"[0-9A-F]{1,8}")
-_ACTIVATION = (
+_ACTIVATION_HEAD = (
     "<?xml version='1.0' encoding='UTF-8'?>\n"
     f'<sr:Response xmlns:sr="{NS_SR}" schemaVersion="{SCHEMA_VERSION}"><sr:Header>'
-    "{request}<sr:ResponseID>{alert_id}</sr:ResponseID><sr:ResponseCode>I0</sr:ResponseCode>"
-    "<sr:ResponseDateTime>{at}</sr:ResponseDateTime></sr:Header><sr:Body><sr:DCCAlertMessage>"
-    "<sr:DCCAlertCode>{code}</sr:DCCAlertCode><sr:DCCAlert><sr:CommsHubFirmwareActivation>"
-    "<sr:DeviceID>{guid}</sr:DeviceID><sr:FirmwareVersion>{version}</sr:FirmwareVersion>"
-    "</sr:CommsHubFirmwareActivation></sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>"
 )
+
+
+@lru_cache(maxsize=1024)
+def _firmware_ok(version: str) -> bool:
+    """Checked once per version: a 50,000-hub upload names one or two."""
+    return _FIRMWARE.fullmatch(version) is not None
+
+
+@lru_cache(maxsize=256)
+def _timestamp(at: datetime) -> str:
+    """The alerts of one transaction share their time: formatted once."""
+    return format_datetime(at)
 
 
 def _activation(envelope: a.AlertEnvelope) -> bytes:
@@ -251,13 +258,13 @@ def _activation(envelope: a.AlertEnvelope) -> bytes:
     by the envelope (GUID, alert ID, code, time), so schema validation has nothing to catch."""
     message = envelope.message
     assert isinstance(message, a.HubActivated)
-    if _FIRMWARE.fullmatch(message.firmware_version) is None:
+    version = message.firmware_version
+    if not _firmware_ok(version):
         raise AlertInvalid(
             envelope.alert_id,
             XmlRejected(
                 "E110005",
-                f"firmware version {message.firmware_version!r} is not "
-                "1 to 8 upper-case hex characters",
+                f"firmware version {version!r} is not 1 to 8 upper-case hex characters",
             ),
         )
     request = (
@@ -265,13 +272,15 @@ def _activation(envelope: a.AlertEnvelope) -> bytes:
         if envelope.request_id is not None
         else ""
     )
-    return _ACTIVATION.format(
-        request=request,
-        alert_id=envelope.alert_id,
-        at=format_datetime(envelope.created_at),
-        code=envelope.code,
-        guid=message.guid,
-        version=message.firmware_version,
+    return (
+        f"{_ACTIVATION_HEAD}{request}<sr:ResponseID>{envelope.alert_id}</sr:ResponseID>"
+        "<sr:ResponseCode>I0</sr:ResponseCode>"
+        f"<sr:ResponseDateTime>{_timestamp(envelope.created_at)}</sr:ResponseDateTime>"
+        "</sr:Header><sr:Body><sr:DCCAlertMessage>"
+        f"<sr:DCCAlertCode>{envelope.code}</sr:DCCAlertCode><sr:DCCAlert>"
+        f"<sr:CommsHubFirmwareActivation><sr:DeviceID>{message.guid}</sr:DeviceID>"
+        f"<sr:FirmwareVersion>{version}</sr:FirmwareVersion></sr:CommsHubFirmwareActivation>"
+        "</sr:DCCAlert></sr:DCCAlertMessage></sr:Body></sr:Response>"
     ).encode()
 
 

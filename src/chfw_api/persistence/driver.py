@@ -6,7 +6,9 @@ column stores: aware datetimes for PostgreSQL, SQLAlchemy's text format (UTC) fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -19,3 +21,13 @@ def db_datetime(conn: Connection, at: datetime) -> object:
     if conn.dialect.name == "postgresql":
         return at
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def copy_rows(conn: Connection, target: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL only: `COPY target FROM STDIN` of `rows` (target: `table (col, ...)`), the
+    fastest way in, several times psycopg's executemany."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -201,10 +201,13 @@ def post_results(
                     new_version,
                 )
             )
-        uow.activation.apply(key, changes)
-        if pilot_news:
-            owed += _pilot_progress(uow, campaign_key=key, campaign=campaign, news=pilot_news)
-        alert_ids = uow.outbox.add(owed, now=now)
+        # The hubs' new state is written while their alerts render (the two are independent).
+        alert_ids = uow.outbox.add(
+            owed, now=now, alongside=lambda: uow.activation.apply(key, changes)
+        )
+        if pilot_news:  # counts read after the write above
+            progress = _pilot_progress(uow, campaign_key=key, campaign=campaign, news=pilot_news)
+            alert_ids += uow.outbox.add(progress, now=now)
         trips = []
         if counts["activated"] or counts["failed"]:
             trips = guardrails.check(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -86,7 +86,17 @@ class AuditStore(Protocol):
 
 
 class OutboxStore(Protocol):
-    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]: ...
+    def add(
+        self,
+        alerts: Sequence[PendingAlert],
+        *,
+        now: datetime,
+        alongside: Callable[[], None] | None = None,
+    ) -> list[str]:
+        """Render and store `alerts`. `alongside`: other writes of this transaction that do not
+        depend on the alerts, run on the same connection while they render."""
+        ...
+
     def count(self, *, code: str | None = None, campaign_id: str | None = None) -> int: ...
     def bodies(
         self, *, campaign_id: str | None = None, limit: int = 1000

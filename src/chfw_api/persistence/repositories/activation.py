@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
+from chfw_api.persistence.driver import copy_rows
 from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
 from chfw_api.persistence.tables.base import UtcDateTime
 
@@ -48,10 +49,19 @@ def _pg(conn: Connection) -> bool:
 def _named(
     conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:
-    """`sql` for one campaign and a list of GUIDs passed as a single parameter."""
+    """`sql` for one campaign and a list of GUIDs: on SQLite one JSON parameter; on
+    PostgreSQL a temporary table filled by COPY (a 50,000-element array parameter costs
+    several times more to build and parse, and the planner cannot see its size)."""
     if _pg(conn):
-        named = sql.format(mark="%(ck)s", named="= ANY(%(guids)s)")
-        return named, {"ck": campaign_key, "guids": list(guids)}
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS chfw_named_guids (guid varchar(23)) "
+            "ON COMMIT DELETE ROWS"
+        )
+        conn.exec_driver_sql("TRUNCATE chfw_named_guids")
+        copy_rows(conn, "chfw_named_guids (guid)", ((g,) for g in guids))
+        conn.exec_driver_sql("ANALYZE chfw_named_guids")
+        named = sql.format(mark="%(ck)s", named="IN (SELECT guid FROM chfw_named_guids)")
+        return named, {"ck": campaign_key}
     named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
     return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}
 
@@ -148,7 +158,7 @@ class ActivationRepository:
             for r in results
         ]
         if _pg(conn):
-            _copy(conn, f"activation_results ({_RESULT_COLS})", rows)
+            copy_rows(conn, f"activation_results ({_RESULT_COLS})", rows)
         else:
             conn.exec_driver_sql(
                 f"INSERT INTO activation_results ({_RESULT_COLS}) VALUES ({', '.join('?' * 9)})",
@@ -162,26 +172,31 @@ class ActivationRepository:
         conn = self._s.connection()
         versions = [(c.guid, c.new_version) for c in changes if c.new_version]
         if _pg(conn):
+            # COPY into a temporary table and one join per table: the fastest way on
+            # PostgreSQL (50,000-element array parameters cost more to build and parse).
+            conn.exec_driver_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS chfw_hub_changes (guid varchar(23), "
+                "status varchar(16), result_at timestamptz, failure_reason varchar(200), "
+                "version varchar(8)) ON COMMIT DELETE ROWS"
+            )
+            conn.exec_driver_sql("TRUNCATE chfw_hub_changes")
+            copy_rows(
+                conn,
+                "chfw_hub_changes (guid, status, result_at, failure_reason, version)",
+                ((c.guid, c.status, c.result_at, c.failure_reason, c.new_version) for c in changes),
+            )
+            conn.exec_driver_sql("ANALYZE chfw_hub_changes")
             conn.exec_driver_sql(
                 "UPDATE campaign_hubs SET status = c.status, result_at = c.result_at, "
-                "failure_reason = c.failure_reason "
-                "FROM unnest(%(g)s::text[], %(s)s::text[], %(t)s::timestamptz[], %(r)s::text[]) "
-                "AS c(guid, status, result_at, failure_reason) "
+                "failure_reason = c.failure_reason FROM chfw_hub_changes c "
                 "WHERE campaign_hubs.campaign_id = %(ck)s AND campaign_hubs.guid = c.guid",
-                {
-                    "ck": campaign_key,
-                    "g": [c.guid for c in changes],
-                    "s": [c.status for c in changes],
-                    "t": [c.result_at for c in changes],
-                    "r": [c.failure_reason for c in changes],
-                },
+                {"ck": campaign_key},
             )
             if versions:
                 conn.exec_driver_sql(
-                    "UPDATE hubs SET firmware_version = c.version "
-                    "FROM unnest(%(g)s::text[], %(v)s::text[]) AS c(guid, version) "
-                    "WHERE hubs.guid = c.guid AND hubs.firmware_version IS DISTINCT FROM c.version",
-                    {"g": [g for g, _ in versions], "v": [v for _, v in versions]},
+                    "UPDATE hubs SET firmware_version = c.version FROM chfw_hub_changes c "
+                    "WHERE hubs.guid = c.guid AND c.version IS NOT NULL "
+                    "AND hubs.firmware_version IS DISTINCT FROM c.version"
                 )
             return
         when = _times(conn, to_db=True)
@@ -279,11 +294,3 @@ class ActivationRepository:
             )
             for g, m, r, s, p, ra, fr, imp, gas in hubs
         ]
-
-
-def _copy(conn: Connection, target: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(row)

@@ -8,13 +8,14 @@ insert.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.alerts import AlertEnvelope, PendingAlert, make_alert_id
-from chfw_api.persistence.driver import db_datetime, placeholder
+from chfw_api.persistence.driver import copy_rows, db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.repositories.deliveries import DeliveryRepository
 from chfw_api.persistence.tables import AlertRow
@@ -28,14 +29,44 @@ class OutboxRepository:
         self._render = render
         self._originator = originator
 
-    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]:
-        """Render and store `alerts`; returns their alert IDs in order."""
+    def add(
+        self,
+        alerts: Sequence[PendingAlert],
+        *,
+        now: datetime,
+        alongside: Callable[[], None] | None = None,
+    ) -> list[str]:
+        """Render and store `alerts`; returns their alert IDs in order.
+
+        `alongside` (other writes of the caller's transaction) runs in a helper thread while the
+        alerts render: the database works (without the GIL) while Python renders, which for a
+        50,000-hub upload hides most of the rendering. This thread leaves the connection to it
+        until it is done."""
         if not alerts:
+            if alongside is not None:
+                alongside()
             return []
         ids = next_ids(self._s, AlertRow.id, len(alerts))
         conn = self._s.connection()
         created = db_datetime(conn, now)
-        rows = []
+        if alongside is None:
+            rows, alert_ids = self._rendered(ids, alerts, created, now)
+        else:
+            with ThreadPoolExecutor(1, thread_name_prefix="chfw-alongside") as pool:
+                other = pool.submit(alongside)
+                try:
+                    rows, alert_ids = self._rendered(ids, alerts, created, now)
+                finally:
+                    wait([other])  # never touch the connection while it is in use
+                other.result()  # its failure, if any, fails the transaction
+        self._insert(conn, rows)
+        self.after_insert(ids[0], ids[-1])
+        return alert_ids
+
+    def _rendered(
+        self, ids: Sequence[int], alerts: Sequence[PendingAlert], created: object, now: datetime
+    ) -> tuple[list[tuple[object, ...]], list[str]]:
+        rows: list[tuple[object, ...]] = []
         alert_ids = []
         for row_id, pending in zip(ids, alerts, strict=True):
             alert_id = make_alert_id(self._originator, pending.recipient, row_id)
@@ -59,15 +90,19 @@ class OutboxRepository:
                 )
             )
             alert_ids.append(alert_id)
-        # executemany through the driver: per-hub alerts come 50,000 at a time.
-        mark = placeholder(conn)
-        conn.exec_driver_sql(
-            "INSERT INTO alerts (id, alert_id, code, recipient_party_id, campaign_id, created_at,"
-            f" body) VALUES ({', '.join([mark] * 7)})",
-            rows,
-        )
-        self.after_insert(ids[0], ids[-1])
-        return alert_ids
+        return rows, alert_ids
+
+    def _insert(self, conn: Connection, rows: list[tuple[object, ...]]) -> None:
+        # Through the driver (per-hub alerts come 50,000 at a time): COPY on PostgreSQL,
+        # executemany on SQLite.
+        columns = "id, alert_id, code, recipient_party_id, campaign_id, created_at, body"
+        if conn.dialect.name == "postgresql":
+            copy_rows(conn, f"alerts ({columns})", rows)
+        else:
+            mark = placeholder(conn)
+            conn.exec_driver_sql(
+                f"INSERT INTO alerts ({columns}) VALUES ({', '.join([mark] * 7)})", rows
+            )
 
     def after_insert(self, first_id: int, last_id: int) -> None:
         """Fan out to webhook deliveries (rows first_id..last_id were just stored), in the same
