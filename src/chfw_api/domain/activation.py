@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from chfw_api.domain.campaign_views import ACTIVATED, DISTRIBUTED, ELIGIBLE, FAILED, INSTRUCTED
 
@@ -47,16 +48,14 @@ class HubResult:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HubState:
+class HubState(NamedTuple):
     """A hub's campaign status and when its last result came."""
 
     status: str
     result_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """A status change one result causes."""
 
     result: HubResult
@@ -106,22 +105,28 @@ def _moves(state: HubState, result: HubResult) -> bool:
 
 
 _RANK = {ResultOutcome.DISTRIBUTED: 0, ResultOutcome.FAILED: 1, ResultOutcome.ACTIVATED: 1}
+_STATUS = {
+    ResultOutcome.DISTRIBUTED: DISTRIBUTED,
+    ResultOutcome.ACTIVATED: ACTIVATED,
+    ResultOutcome.FAILED: FAILED,
+}
 
 
-def apply_results(state: HubState, results: Iterable[HubResult]) -> tuple[HubState, list[Change]]:
+def apply_results(state: HubState, results: Sequence[HubResult]) -> tuple[HubState, list[Change]]:
     """Apply one hub's new results in time order; returns its final state and each change."""
+    ordered = results if len(results) == 1 else sorted(results, key=_time_order)
     changes: list[Change] = []
-    for r in sorted(results, key=lambda r: (r.at, _RANK[r.outcome])):
+    for r in ordered:
         if not _moves(state, r):
             continue
-        status = {
-            ResultOutcome.DISTRIBUTED: DISTRIBUTED,
-            ResultOutcome.ACTIVATED: ACTIVATED,
-            ResultOutcome.FAILED: FAILED,
-        }[r.outcome]
+        status = _STATUS[r.outcome]
         state = HubState(status, r.at)
         changes.append(Change(r, status))
     return state, changes
+
+
+def _time_order(r: HubResult) -> tuple[datetime, int]:
+    return r.at, _RANK[r.outcome]
 
 
 def normalised(result: HubResult) -> HubResult:
@@ -148,8 +153,7 @@ def normalised(result: HubResult) -> HubResult:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class HubSuppliers:
+class HubSuppliers(NamedTuple):
     """A hub's current Import and Gas Supplier (party id and User ID), from the inventory."""
 
     import_id: int | None
@@ -167,8 +171,7 @@ class HubSuppliers:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class HubFact:
+class HubFact(NamedTuple):
     """What the rules need to know of one inventory hub named in an upload. `has_results`:
     this campaign already holds results for it, so a result may be a duplicate."""
 
@@ -182,8 +185,7 @@ class HubFact:
     has_results: bool
 
 
-@dataclass(frozen=True, slots=True)
-class HubChange:
+class HubChange(NamedTuple):
     """A hub's final campaign state after an upload; `new_version` set when the inventory's
     firmware version must change (BR5.6)."""
 

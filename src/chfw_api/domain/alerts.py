@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from chfw_api.domain import incidents
 from chfw_api.domain.incidents import PendingEffect
@@ -400,9 +400,9 @@ def _check_values(obj: object) -> None:
             _check_values(value)
 
 
-@dataclass(frozen=True)
-class PendingAlert:
-    """An alert a use case owes, before the outbox gives it an ID: the message, to whom, why."""
+class PendingAlert(NamedTuple):
+    """An alert a use case owes, before the outbox gives it an ID: the message, to whom, why.
+    (A named tuple: a 50,000-hub upload makes one per hub and supplier.)"""
 
     recipient_party_id: int
     recipient: str  # the recipient's User ID

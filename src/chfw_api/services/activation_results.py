@@ -23,6 +23,7 @@ from chfw_api.domain.activation import (
     HubChange,
     HubResult,
     HubState,
+    HubSuppliers,
     MonitoredHub,
     Rejection,
     apply_results,
@@ -150,12 +151,15 @@ def post_results(
         owed: list[a.PendingAlert] = []
         counts = {"distributed": 0, "activated": 0, "failed": 0}
         pilot_news: dict[tuple[int, str], list[a.HubFailure]] = {}
+        recipients_of: dict[HubSuppliers, list[tuple[int, str]]] = {}  # shared by many hubs
         for guid, hub_results in per_hub.items():
             f = facts_of[guid]
             state, moves = apply_results(HubState(f.status or "eligible", f.result_at), hub_results)
             if not moves:
                 continue
-            recipients = f.suppliers.recipients()
+            recipients = recipients_of.get(f.suppliers)
+            if recipients is None:
+                recipients = recipients_of[f.suppliers] = f.suppliers.recipients()
             version = f.hub_version
             new_version = None
             for m in moves:

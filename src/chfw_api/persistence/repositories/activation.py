@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
-from chfw_api.persistence.driver import copy_rows
+from chfw_api.persistence.driver import copy_rows, fetch_all
 from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
 from chfw_api.persistence.tables.base import UtcDateTime
 
@@ -100,9 +100,13 @@ class ActivationRepository:
         sql, params = _named(conn, _FACTS, campaign_key, guids)
         codes = self._supplier_codes()
         when = _times(conn, to_db=False)
+        pairs: dict[tuple[int | None, int | None], HubSuppliers] = {}  # a few dozen at most
         out = {}
-        for row in conn.exec_driver_sql(sql, params):
+        for row in fetch_all(conn, sql, params):
             guid, region, in_campaign, status, result_at, in_pilot, version, imp, gas, seen = row
+            suppliers = pairs.get((imp, gas))
+            if suppliers is None:
+                suppliers = pairs[imp, gas] = HubSuppliers(imp, codes.get(imp), gas, codes.get(gas))
             out[guid] = HubFact(
                 region,
                 in_campaign is not None,
@@ -110,7 +114,7 @@ class ActivationRepository:
                 when(result_at),
                 bool(in_pilot),
                 version,
-                HubSuppliers(imp, codes.get(imp), gas, codes.get(gas)),
+                suppliers,
                 bool(seen),
             )
         return out
@@ -127,7 +131,7 @@ class ActivationRepository:
         conn = self._s.connection()
         sql, params = _named(conn, _SEEN, campaign_key, guids)
         when = _times(conn, to_db=False)
-        return {(g, o, when(at)) for g, o, at in conn.exec_driver_sql(sql, params)}
+        return {(g, o, when(at)) for g, o, at in fetch_all(conn, sql, params)}
 
     def record(
         self,
