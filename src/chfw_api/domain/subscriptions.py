@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from chfw_api.domain.alerts import TYPE_BY_CODE
 from chfw_api.domain.errors import Problem
@@ -99,9 +100,9 @@ class EndpointTarget:
     batch_size: int
 
 
-@dataclass(frozen=True, slots=True)
-class DueDelivery:
-    """A claimed delivery: one alert's stored XML for one endpoint."""
+class DueDelivery(NamedTuple):
+    """A claimed delivery: one alert's stored XML for one endpoint. (Named tuples here and in
+    `Outcome`: a worker makes one of each per alert, thousands a second.)"""
 
     delivery_id: int
     endpoint_id: int
@@ -117,8 +118,7 @@ class OutcomeKind(enum.StrEnum):
     RELEASED = "released"  # not attempted (worker stopping, lease running out): due again now
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What became of one claimed delivery; the worker records these in batches."""
 
     delivery_id: int
