@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         default=5, ge=0, description="AD09: pilot hubs DCC selects for a supplier that sent none"
     )
     reports_dir: Path = Field(default=Path("./var/reports"))
+    dashboard_key_in_url: bool = Field(
+        default=False,
+        description="let GET /dashboard/login?key=... sign in (scripted browsers in tests); "
+        "it puts a DCC key in a URL, which proxies and browser history may keep",
+    )
     import_error_cap: int = Field(default=1000, ge=1, description="bad rows listed in a report")
     # Webhook delivery (docs/delivery.md).
     webhook_allowed_networks: list[str] = Field(

@@ -88,7 +88,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A served app over a fresh SQLite file: parties, hubs, two campaigns and an incident."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'chfw.db'}"
-    container = build(Settings(database_url=url), clock=FakeClock(START))
+    container = build(Settings(database_url=url, dashboard_key_in_url=True), clock=FakeClock(START))
     upgrade(container.engine)
     both = [SupplierRole.IMPORT, SupplierRole.GAS]
     for kind, code, name, roles, regions in (

@@ -210,7 +210,9 @@ def test_supplier_and_csp_keys_get_403(client: TestClient, estate: Estate) -> No
     assert r.status_code == 403 and "set-cookie" not in r.headers
 
 
-def test_cookie_login_then_browse_then_logout(client: TestClient, estate: Estate) -> None:
+def test_cookie_login_then_browse_then_logout(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
     # covers: X2
     cid = _campaign(client, estate)
     r = client.get("/dashboard/login")
@@ -228,7 +230,12 @@ def test_cookie_login_then_browse_then_logout(client: TestClient, estate: Estate
     r = client.post("/dashboard/logout", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/dashboard/login"
     assert client.get("/dashboard").status_code == 401
-    # The scripted-browser flow: GET with the key sets the same cookie.
+    # The scripted-browser flow, off unless configured: a key in a URL lands in logs.
+    client.post("/dashboard/logout")
+    r = client.get("/dashboard/login", params={"key": _key(estate.dcc)}, follow_redirects=False)
+    assert r.status_code == 400 and "set-cookie" not in r.headers and "use the form" in r.text
+    assert client.get("/dashboard").status_code == 401
+    container.settings.dashboard_key_in_url = True
     r = client.get("/dashboard/login", params={"key": _key(estate.dcc)}, follow_redirects=False)
     assert r.status_code == 303 and "httponly" in r.headers["set-cookie"].lower()
     assert client.get("/dashboard").status_code == 200

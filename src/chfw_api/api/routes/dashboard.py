@@ -123,10 +123,14 @@ def login_form(
     c: ContainerDep,
     key: Annotated[str | None, Query(max_length=MAX_KEY)] = None,
 ) -> Response:
-    """The sign-in form; with `?key=` it signs in like the POST (for scripted browsers). It
-    only ever sets the cookie, so it is as safe to follow as the form."""
+    """The sign-in form. With `?key=` and `CHFW_DASHBOARD_KEY_IN_URL` on, it signs in like the
+    POST (scripted browsers); off by default, as a key in a URL can end up in proxy logs and
+    browser history. Refused, the key is never checked, so a URL cannot probe keys."""
     if key is None:
         return _html(login_page())
+    if not c.settings.dashboard_key_in_url:
+        message = "Signing in with a key in the address is turned off: use the form."
+        return _html(login_page(message), 400)
     return _sign_in(request, c, key)
 
 
