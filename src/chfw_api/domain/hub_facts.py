@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class HubFacts:
-    """What one named hub is, for one campaign, right now."""
+class HubFacts(NamedTuple):
+    """What one named hub is, for one campaign, right now. (A named tuple: a 50,000-GUID
+    request reads one per hub.)"""
 
     guid: str
     known: bool

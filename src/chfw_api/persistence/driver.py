@@ -6,7 +6,8 @@ column stores: aware datetimes for PostgreSQL, SQLAlchemy's text format (UTC) fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,3 +46,24 @@ def fetch_all(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[
         return list(cur.fetchall())
     finally:
         cur.close()
+
+
+def for_guids(
+    conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    """`sql` (with `{mark}` for the campaign key and `{named}` for `IN <the GUIDs>`) ready for
+    `fetch_all`: on SQLite the GUIDs are one JSON parameter read by `json_each`; on PostgreSQL
+    a temporary table filled by COPY (a 50,000-element array parameter costs several times
+    more to build and parse, and the planner cannot see its size)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS chfw_named_guids (guid varchar(23)) "
+            "ON COMMIT DELETE ROWS"
+        )
+        conn.exec_driver_sql("TRUNCATE chfw_named_guids")
+        copy_rows(conn, "chfw_named_guids (guid)", ((g,) for g in guids))
+        conn.exec_driver_sql("ANALYZE chfw_named_guids")
+        named = sql.format(mark="%(ck)s", named="IN (SELECT guid FROM chfw_named_guids)")
+        return named, {"ck": campaign_key}
+    named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
+    return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}

@@ -11,7 +11,6 @@ ORM object, and no row passes through SQLAlchemy's result processing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
-from chfw_api.persistence.driver import copy_rows, fetch_all
+from chfw_api.persistence.driver import copy_rows, fetch_all, for_guids
 from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
 from chfw_api.persistence.tables.base import UtcDateTime
 
@@ -44,26 +43,6 @@ _RESULT_COLS = (
 
 def _pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
-
-
-def _named(
-    conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
-) -> tuple[str, dict[str, Any]]:
-    """`sql` for one campaign and a list of GUIDs: on SQLite one JSON parameter; on
-    PostgreSQL a temporary table filled by COPY (a 50,000-element array parameter costs
-    several times more to build and parse, and the planner cannot see its size)."""
-    if _pg(conn):
-        conn.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS chfw_named_guids (guid varchar(23)) "
-            "ON COMMIT DELETE ROWS"
-        )
-        conn.exec_driver_sql("TRUNCATE chfw_named_guids")
-        copy_rows(conn, "chfw_named_guids (guid)", ((g,) for g in guids))
-        conn.exec_driver_sql("ANALYZE chfw_named_guids")
-        named = sql.format(mark="%(ck)s", named="IN (SELECT guid FROM chfw_named_guids)")
-        return named, {"ck": campaign_key}
-    named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
-    return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}
 
 
 def _times(conn: Connection, *, to_db: bool) -> Callable[[Any], Any]:
@@ -97,7 +76,7 @@ class ActivationRepository:
         if not guids:
             return {}
         conn = self._s.connection()
-        sql, params = _named(conn, _FACTS, campaign_key, guids)
+        sql, params = for_guids(conn, _FACTS, campaign_key, guids)
         codes = self._supplier_codes()
         when = _times(conn, to_db=False)
         pairs: dict[tuple[int | None, int | None], HubSuppliers] = {}  # a few dozen at most
@@ -129,7 +108,7 @@ class ActivationRepository:
         if not guids:
             return set()
         conn = self._s.connection()
-        sql, params = _named(conn, _SEEN, campaign_key, guids)
+        sql, params = for_guids(conn, _SEEN, campaign_key, guids)
         when = _times(conn, to_db=False)
         return {(g, o, when(at)) for g, o, at in fetch_all(conn, sql, params)}
 

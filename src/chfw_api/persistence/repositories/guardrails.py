@@ -24,6 +24,7 @@ from chfw_api.domain.guardrails import (
     Trip,
 )
 from chfw_api.domain.stages import DeploymentKind
+from chfw_api.persistence.driver import fetch_all, for_guids
 from chfw_api.persistence.tables import (
     CampaignHubRow,
     CampaignRow,
@@ -32,7 +33,10 @@ from chfw_api.persistence.tables import (
     SlicePauseRow,
 )
 
-CHUNK = 5000
+_ATTRIBUTES = (
+    "SELECT guid, in_pilot, model, csp_region, import_supplier_id, gas_supplier_id "
+    "FROM campaign_hubs WHERE campaign_id = {mark} AND guid {named}"
+)
 UNFINISHED = (ELIGIBLE, INSTRUCTED, DISTRIBUTED)
 
 
@@ -217,23 +221,16 @@ class GuardrailRepository:
         return [(int(i), c) for i, c in rows]
 
     def hub_attributes(self, campaign_key: int, guids: Iterable[str]) -> dict[str, HubAttributes]:
-        ch = CampaignHubRow
-        out: dict[str, HubAttributes] = {}
+        """Per hub of an instruction (50,000 at a time): one query, the GUIDs one parameter."""
         items = sorted(set(guids))
-        for i in range(0, len(items), CHUNK):
-            rows = self._s.execute(
-                select(
-                    ch.guid,
-                    ch.in_pilot,
-                    ch.model,
-                    ch.csp_region,
-                    ch.import_supplier_id,
-                    ch.gas_supplier_id,
-                ).where(ch.campaign_id == campaign_key, ch.guid.in_(items[i : i + CHUNK]))
-            )
-            for g, p, m, r, imp, gas in rows:
-                out[g] = HubAttributes(bool(p), m, r, imp, gas)
-        return out
+        if not items:
+            return {}
+        conn = self._s.connection()
+        sql, params = for_guids(conn, _ATTRIBUTES, campaign_key, items)
+        return {
+            g: HubAttributes(bool(p), m, r, imp, gas)
+            for g, p, m, r, imp, gas in fetch_all(conn, sql, params)
+        }
 
     def supplier_codes(self, ids: Iterable[int]) -> dict[int, str]:
         wanted = sorted(set(ids))
