@@ -4,7 +4,7 @@ region while the rest goes on, DCC lifting it, and the held hubs finishing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,6 +14,8 @@ from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.gateway.simulator import CspSimulator, SimConfig, Task
 from chfw_api.services import parties as party_service
+from chfw_api.services.automatic_deployment import deploy_at_automatic_time
+from chfw_api.services.campaigns import tick
 from chfw_api.services.gateway_outbound import forward_instruction, write_pending_files
 from tests.conftest import START
 from tests.integration import conftest as integration
@@ -146,6 +148,52 @@ def test_simulated_csps_activate_a_rollout_and_a_guardrail_holds_one_region(
     # Every hub reported twice (distributed, then activated or failed), nothing twice over.
     assert sum(p["accepted"] for sim in sims for p in sim.posted) == 2 * len(h.eligible)
     assert sum(p["duplicates"] for sim in sims for p in sim.posted) == 0
+
+
+def test_hubs_nobody_instructed_activate_at_the_automatic_time(
+    client: TestClient, estate: Estate, container: Container, tmp_path: Path
+) -> None:
+    # covers: BR3.6, BR4.1, AH
+    container.settings.gateway_root = tmp_path
+    clock = container.clock
+    assert isinstance(clock, FakeClock)
+    s = campaign(client, estate, pilot=False)
+    h, cid = s.hubs, s.campaign_id
+    body = client.get(f"/api/v1/campaigns/{cid}", headers=estate.dcc).json()
+    auto = datetime.fromisoformat(body["automatic_deployment_date"])
+    sims = [
+        CspSimulator(
+            SimConfig(csp, tmp_path, seed=1, failure_rate=0.0),
+            client=client,
+            api_key=party_service.issue_key(container.uow(), clock, party_code=csp).key,
+            clock=clock,
+        )
+        for csp in ("CSP-N", "CSP-C")
+    ]
+    # No supplier instructs anything: before the automatic time nobody activates a hub.
+    clock.set(auto - timedelta(days=1))
+    tick(container.uow, clock)
+    assert deploy_at_automatic_time(container.uow, clock).forwarded == {}
+    _drive(sims, container, clock)
+    assert all(hub_row(container, cid, g)["status"] == "eligible" for g in h.eligible)
+
+    # At DCC's automatic time the worker's jobs start the safe launch and send every hub.
+    clock.set(auto)
+    tick(container.uow, clock)
+    assert deploy_at_automatic_time(container.uow, clock).forwarded == {cid: len(h.eligible)}
+    _drive(sims, container, clock)
+    for g in h.eligible:
+        row = hub_row(container, cid, g)
+        assert (row["status"], row["firmware_version"]) == ("activated", NEW_VERSION)
+    with container.uow(read_only=True) as uow:
+        key = uow.gateway.campaign_key(cid)
+        history = uow.activation.monitoring(key, supplier_id=None, after=None, limit=1000)
+        seen = uow.activation.seen_results(key, h.eligible)
+    activated = [at for _, outcome, at in seen if outcome == "activated"]
+    assert history == []  # no pilot in this campaign
+    assert len(activated) == len(h.eligible) and min(activated) >= auto  # not before DCC's time
+    n63 = alerts(container, "N63")  # split hubs: both suppliers; the others their one
+    assert len(n63) == len(h.a_only) + len(h.b_only) + len(h.elec) + 2 * len(h.split_ab)
 
 
 def test_the_simulator_is_deterministic_with_a_seed(tmp_path: Path) -> None:
