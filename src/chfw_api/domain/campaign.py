@@ -5,19 +5,10 @@ that depend on the campaign itself (an operational/security release never pilots
 they refuse raises `IllegalTransition` naming the commands that *are* allowed (X5). Date rules
 (six calendar months, BR1.2/AD03) raise `ValidationFailed`. Nothing changes unless all checks pass.
 
-Rules chosen where the paper is silent:
-- The automatic deployment date is the safe-launch (mass) activation date. A pending pilot must end
-  no later than it, so AD12's "safe launch at the end of the pilot" never comes after it.
-- `tick` starts a scheduled pilot at its start; ends a pilot at its end as a success unless DCC
-  declared it failed (AD12); starts safe launch from PilotSucceeded at once, and from Notified at
-  the automatic date only when no pilot is planned. A campaign that must pilot but has no pilot
-  scheduled waits in Notified whatever the date: the date never skips a pilot.
-- Paused and Suspended stop the clock for stage moves but do not move dates. Resuming into a
-  pilot whose end has passed needs a new end, so a pause never silently ends a pilot.
-- "Delay the end date" moves the pilot end while a pilot is pending (pushing the automatic date if
-  it would overtake it), otherwise the automatic date.
-- Supersession (AD13) applies to campaigns that have not begun safe launch, a merely notified one
-  included: deploying the older release to the estate would be wasted bandwidth.
+The rules read on their own elsewhere: the release, targeting and date rules in `campaign_terms`,
+the dates a triage decision may set in `campaign_decisions`, the moves `tick` makes in
+`campaign_timetable`, the guards in `campaign_guards`, supersession in `campaign_supersession`
+and what deploys, and may be instructed, when in `campaign_deployment`.
 
 Events and the DCC Alert each owes (`alert_code_for`):
 
@@ -39,12 +30,14 @@ Events and the DCC Alert each owes (`alert_code_for`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from chfw_api.domain.calendar import add_months
+from chfw_api.domain.campaign_decisions import DecisionRecord as DecisionRecord
+from chfw_api.domain.campaign_decisions import dates_after, new_end_problems
+from chfw_api.domain.campaign_deployment import DEPLOYING, accepts_instruction, automatic_time
 from chfw_api.domain.campaign_events import (  # noqa: F401  (re-exported)
     AutomaticDateMoved,
     CampaignClosed,
@@ -61,12 +54,29 @@ from chfw_api.domain.campaign_events import (  # noqa: F401  (re-exported)
     SafeLaunchStarted,
     alert_code_for,
 )
-from chfw_api.domain.errors import IllegalTransition, Problem, ValidationFailed
+from chfw_api.domain.campaign_guards import refusal, refuse_unless_allowed
+from chfw_api.domain.campaign_supersession import (
+    campaigns_superseded_by as campaigns_superseded_by,
+)
+from chfw_api.domain.campaign_supersession import supersedes
+from chfw_api.domain.campaign_terms import (  # noqa: F401  (re-exported)
+    MAX_PILOT_MONTHS,
+    NOTICE_MONTHS,
+    automatic_date_problems,
+    aware,
+    early_start_problems,
+    need,
+    notice_problems,
+    pilot_problems,
+    said,
+)
+from chfw_api.domain.campaign_terms import CplEntry as CplEntry
+from chfw_api.domain.campaign_terms import Targeting as Targeting
+from chfw_api.domain.campaign_timetable import next_timed_move
+from chfw_api.domain.errors import Problem
 from chfw_api.domain.incidents import PENDING_EFFECT, RolloutDecision
 from chfw_api.domain.stages import (  # noqa: F401  (re-exported)
     ABANDONED,
-    BEFORE_SAFE_LAUNCH,
-    HAS_END_DATE,
     HELD,
     MOVES,
     TERMINAL,
@@ -78,68 +88,6 @@ from chfw_api.domain.stages import (  # noqa: F401  (re-exported)
 )
 
 SYSTEM_ACTOR = "system"
-NOTICE_MONTHS = 6  # BR1.2
-MAX_PILOT_MONTHS = 6  # AD03
-
-
-@dataclass(frozen=True)
-class CplEntry:
-    """The release as listed on the Central/Certified Products List."""
-
-    manufacturer: str
-    model: str
-    version: str
-    operational_or_security: bool = False
-    release_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Targeting:
-    """Which hubs the release is for; empty `from_versions`/`regions` mean any."""
-
-    device_models: tuple[str, ...]
-    from_versions: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    decision: RolloutDecision
-    actor: str
-    at: datetime
-    reason: str
-    incident_id: str | None = None
-
-
-def _need(problems: list[Problem]) -> None:
-    if problems:
-        raise ValidationFailed("the campaign was not changed", problems)
-
-
-def _aware(when: datetime, name: str) -> list[Problem]:
-    return [] if when.tzinfo is not None else [Problem("must be an aware date-time", field=name)]
-
-
-def _said(actor: str, reason: str) -> list[Problem]:
-    problems = [] if actor.strip() else [Problem("must not be blank", field="actor")]
-    return problems + ([] if reason.strip() else [Problem("must not be blank", field="reason")])
-
-
-def _pilot_problems(start: datetime, end: datetime, now: datetime, auto: datetime) -> list[Problem]:
-    problems = _aware(start, "pilot_start") + _aware(end, "pilot_end")
-    if problems:
-        return problems
-    if start < now:
-        problems.append(Problem("must not be in the past", field="pilot_start"))
-    if end <= start:
-        problems.append(Problem("must be after the pilot start", field="pilot_end"))
-    elif end > add_months(start, MAX_PILOT_MONTHS):
-        problems.append(Problem("a pilot lasts at most six months (AD03)", field="pilot_end"))
-    if end > auto:
-        problems.append(
-            Problem("must not be after the automatic deployment date", field="pilot_end")
-        )
-    return problems
 
 
 @dataclass(kw_only=True)
@@ -187,41 +135,24 @@ class Campaign:
         eligible_hubs: int | None = None,
     ) -> Campaign:
         """A01/BR1.1. The automatic date defaults to six calendar months on (BR1.2)."""
-        problems = _aware(now, "now") + _said(actor, reason)
-        _need(problems)
+        need(aware(now, "now") + said(actor, reason))
         auto = automatic_deployment_date or add_months(now, NOTICE_MONTHS)
-        problems += _aware(auto, "automatic_deployment_date")
-        if not problems and auto <= now:
-            problems.append(Problem("must be in the future", field="automatic_deployment_date"))
         target = targeting or Targeting(device_models=(release.model,))
-        if not target.device_models:
-            problems.append(Problem("name at least one device model", field="device_models"))
+        need(notice_problems(release=release, targeting=target, now=now, auto=auto,
+                             with_pilot=with_pilot, pilot_start=pilot_start,
+                             pilot_end=pilot_end))  # fmt: skip
         scheduled = pilot_start is not None or pilot_end is not None
-        if release.operational_or_security and (with_pilot or scheduled):
-            problems.append(Problem("operational and security releases are never piloted (AD03)"))
-        elif (pilot_start is None) != (pilot_end is None):
-            problems.append(Problem("give both pilot_start and pilot_end, or neither"))
-        elif pilot_start is not None and pilot_end is not None and not problems:
-            problems += _pilot_problems(pilot_start, pilot_end, now, auto)
-        _need(problems)
         campaign = cls(
             campaign_id=campaign_id, release=release, targeting=target, stage=Stage.NOTIFIED,
             notified_at=now, automatic_deployment_date=auto, stage_changed_at=now,
             pilot_planned=with_pilot or scheduled, pilot_start=pilot_start, pilot_end=pilot_end,
             eligible_hubs=eligible_hubs,
         )  # fmt: skip
-        campaign._emit(
-            CampaignNotified(
-                campaign_id=campaign_id,
-                at=now,
-                actor=actor,
-                reason=reason,
-                before=None,
-                after=Stage.NOTIFIED,
-                automatic_deployment_date=auto,
-                pilot_planned=campaign.pilot_planned,
-            )
-        )
+        campaign._emit(CampaignNotified(
+            campaign_id=campaign_id, at=now, actor=actor, reason=reason, before=None,
+            after=Stage.NOTIFIED, automatic_deployment_date=auto,
+            pilot_planned=campaign.pilot_planned,
+        ))  # fmt: skip
         return campaign
 
     @classmethod
@@ -265,10 +196,8 @@ class Campaign:
     @property
     def pilot_pending(self) -> bool:
         """A pilot is scheduled or running and has not ended."""
-        return self.pilot_end is not None and self.effective_stage in (
-            Stage.NOTIFIED,
-            Stage.PILOTING,
-        )
+        pending = self.effective_stage in (Stage.NOTIFIED, Stage.PILOTING)
+        return pending and self.pilot_end is not None
 
     @property
     def end_date(self) -> datetime:
@@ -279,11 +208,8 @@ class Campaign:
 
     @property
     def deploying_stage(self) -> DeploymentKind | None:
-        if self.stage is Stage.PILOTING:
-            return DeploymentKind.PILOT
-        if self.stage is Stage.SAFE_LAUNCHING:
-            return DeploymentKind.SAFE_LAUNCH
-        return None
+        """What firmware deploys in the current stage, if any (`campaign_deployment`)."""
+        return DEPLOYING.get(self.stage)
 
     def may_deploy(self, kind: DeploymentKind) -> bool:
         """Whether firmware of that kind may be distributed or activated now. False whenever the
@@ -291,44 +217,20 @@ class Campaign:
         return self.deploying_stage is kind
 
     def may_instruct(self, kind: DeploymentKind) -> bool:
-        """Whether a supplier's instruction (SR 11.7) of that kind may be accepted now.
-
-        Instructions may come ahead of their stage (BR3.1, BR3.8). A safe-launch instruction
-        accepted while Notified with no pilot should be followed by `start_safe_launch`, since
-        BR3.5 distributes at once. Held or finished campaigns accept none."""
-        if kind is DeploymentKind.PILOT:
-            return self.stage is Stage.PILOTING or (
-                self.stage is Stage.NOTIFIED and self.pilot_planned
-            )
-        return self.stage in (
-            Stage.NOTIFIED,
-            Stage.PILOTING,
-            Stage.PILOT_SUCCEEDED,
-            Stage.SAFE_LAUNCHING,
-        )
+        """Whether a supplier's instruction (SR 11.7) of that kind may be accepted now; see
+        `campaign_deployment.accepts_instruction`."""
+        return accepts_instruction(self, kind)
 
     def automatic_activation_at(self, kind: DeploymentKind) -> datetime | None:
-        """DCC's automatic time for that kind, which instructions must precede (BR3.1, BR3.4).
-
-        A pilot hub with no instruction activates within the pilot as the CSP schedules it, by
-        the pilot's end at the latest: that end is the pilot's automatic time."""
-        if kind is DeploymentKind.PILOT:
-            return self.pilot_end if self.pilot_planned else None
-        return self.automatic_deployment_date
+        """DCC's automatic time for that kind, which instructions must precede (BR3.1, BR3.4)."""
+        return automatic_time(self, kind)
 
     def is_superseded_by(self, release: CplEntry) -> bool:
-        """AD13: another release of the same manufacturer's model, approved while this campaign
-        has not begun safe launch. "Newer" is the caller's (approval order), not version order."""
-        mine = self.release
-        return (
-            release.manufacturer == mine.manufacturer
-            and (release.model == mine.model or release.model in self.targeting.device_models)
-            and release.version != mine.version
-            and Command.SUPERSEDE in self.allowed_commands()
-        )
+        """AD13: see `campaign_supersession.supersedes`."""
+        return supersedes(release, self)
 
     def allowed_commands(self) -> list[Command]:
-        return [command for command in MOVES[self.stage] if self._refusal(command) is None]
+        return [command for command in MOVES[self.stage] if refusal(self, command) is None]
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -337,7 +239,7 @@ class Campaign:
     ) -> list[CampaignEvent]:
         """DCC sets the pilot period (AD03); `tick` starts the pilot at `start`."""
         self._require(Command.SCHEDULE_PILOT, now, actor, reason)
-        _need(_pilot_problems(start, end, now, self.automatic_deployment_date))
+        need(pilot_problems(start, end, now, self.automatic_deployment_date))
         self.pilot_planned, self.pilot_start, self.pilot_end = True, start, end
         return self._move(Command.SCHEDULE_PILOT, PilotScheduled, now, actor, reason,
                           pilot_start=start, pilot_end=end)  # fmt: skip
@@ -346,10 +248,7 @@ class Campaign:
         """Start a scheduled pilot now, ahead of its start; the end stays, still within AD03."""
         self._require(Command.START_PILOT, now, actor, reason)
         assert self.pilot_end is not None
-        if self.pilot_end <= now:
-            _need([Problem("the scheduled pilot end has passed", field="pilot_end")])
-        if self.pilot_end > add_months(now, MAX_PILOT_MONTHS):
-            _need([Problem("a pilot lasts at most six months (AD03)", field="pilot_end")])
+        need(early_start_problems(self.pilot_end, now))
         return self._start_pilot(now, actor, reason)
 
     def succeed_pilot(self, *, now: datetime, actor: str, reason: str) -> list[CampaignEvent]:
@@ -395,7 +294,7 @@ class Campaign:
         """AD13/A12; `superseded_by` names the newer release or its campaign."""
         self._require(Command.SUPERSEDE, now, actor, reason)
         if not superseded_by.strip():
-            _need([Problem("must name the newer release", field="superseded_by")])
+            need([Problem("must name the newer release", field="superseded_by")])
         self.ended_at, self.superseded_by = now, superseded_by
         return self._move(Command.SUPERSEDE, CampaignSuperseded, now, actor, reason,
                           superseded_by=superseded_by)  # fmt: skip
@@ -405,17 +304,11 @@ class Campaign:
     ) -> list[CampaignEvent]:
         """BR1.2: earlier or later, but after `now` and not before a pending pilot's end."""
         self._require(Command.MOVE_AUTOMATIC_DATE, now, actor, reason)
-        _need(_aware(new_date, "new_date"))
-        problems: list[Problem] = []
-        if new_date <= now:
-            problems.append(Problem("must be in the future", field="new_date"))
-        if new_date == self.automatic_deployment_date:
-            problems.append(Problem("is already the automatic deployment date", field="new_date"))
-        if self.pilot_pending and self.pilot_end and new_date < self.pilot_end:
-            problems.append(Problem("must not precede the pilot end (AD12)", field="new_date"))
-        if self._automatic_date_spent(now):
-            problems.append(Problem("has passed and was acted on", field="new_date"))
-        _need(problems)
+        need(automatic_date_problems(
+            new_date, now, current=self.automatic_deployment_date,
+            pending_pilot_end=self.pilot_end if self.pilot_pending else None,
+            resuming_to=self.effective_stage,
+        ))  # fmt: skip
         previous, self.automatic_deployment_date = self.automatic_deployment_date, new_date
         return self._move(Command.MOVE_AUTOMATIC_DATE, AutomaticDateMoved, now, actor, reason,
                           previous_date=previous, new_date=new_date)  # fmt: skip
@@ -432,49 +325,21 @@ class Campaign:
     ) -> list[CampaignEvent]:
         """BR6.3/6.4: proceed, pause, delay the end, stop, suspend; then resume or stop.
 
-        `new_end` is required for delay_end (later than `end_date`) and for resuming into a pilot
-        whose end passed while held; optional otherwise for resume, refused for the rest."""
+        `new_end` moves the end date (`campaign_decisions.new_end_problems` says when it is
+        required, optional or refused)."""
         command = Command(decision.value)
         self._require(command, now, actor, reason)
-        problems: list[Problem] = [] if new_end is None else _aware(new_end, "new_end")
-        _need(problems)
-        takes_end = decision in (RolloutDecision.DELAY_END, RolloutDecision.RESUME)
-        if new_end is None:
-            if decision is RolloutDecision.DELAY_END:
-                problems.append(Problem("give the new end date", field="new_end"))
-            elif takes_end and self.pilot_pending and self.end_date <= now:
-                problems.append(Problem("the pilot end passed while held; give a new end",
-                                        field="new_end"))  # fmt: skip
-        elif not takes_end:
-            problems.append(Problem(f"a {decision} decision takes no end date", field="new_end"))
-        else:
-            if new_end <= now:
-                problems.append(Problem("must be in the future", field="new_end"))
-            if decision is RolloutDecision.DELAY_END and new_end <= self.end_date:
-                problems.append(Problem("must be later than the current end", field="new_end"))
-            start = self.pilot_start
-            if self.pilot_pending and start and new_end <= start:
-                problems.append(Problem("must be after the pilot start", field="new_end"))
-            if self.pilot_pending and start and new_end > add_months(start, MAX_PILOT_MONTHS):
-                problems.append(Problem("a pilot lasts at most six months (AD03)", field="new_end"))
-            if not self.pilot_pending and self._automatic_date_spent(now):
-                problems.append(Problem("the automatic date has passed", field="new_end"))
-        _need(problems)
-        moved_from: datetime | None = None
+        need(new_end_problems(self, decision, new_end, now))
+        moved_from = self.automatic_deployment_date
         if new_end is not None:
-            moved_from = self.automatic_deployment_date
-            if self.pilot_pending:
-                self.pilot_end = new_end
-                self.automatic_deployment_date = max(new_end, self.automatic_deployment_date)
-            else:
-                self.automatic_deployment_date = new_end
+            self.pilot_end, self.automatic_deployment_date = dates_after(self, new_end)
         if decision is RolloutDecision.STOP:
             self.ended_at = now
         self.last_decision = DecisionRecord(decision, actor, now, reason, incident_id)
         events = self._move(command, RolloutDecisionMade, now, actor, reason, decision=decision,
                             incident_id=incident_id, new_end=new_end,
                             pending_effect=PENDING_EFFECT[decision])  # fmt: skip
-        if moved_from is not None and moved_from != self.automatic_deployment_date:
+        if moved_from != self.automatic_deployment_date:
             events.append(self._emit(AutomaticDateMoved(
                 campaign_id=self.campaign_id, at=now, actor=actor, reason=reason,
                 before=self.stage, after=self.stage, previous_date=moved_from,
@@ -485,66 +350,25 @@ class Campaign:
     def tick(self, now: datetime) -> list[CampaignEvent]:
         """Perform every automatic step due by `now`, each dated when it fell due (never before
         the last stage change). Idempotent: a second call with the same `now` finds nothing due."""
-        _need(_aware(now, "now"))
+        need(aware(now, "now"))
+        steps = {
+            Command.START_PILOT: self._start_pilot,
+            Command.SUCCEED_PILOT: self._succeed_pilot,
+            Command.START_SAFE_LAUNCH: self._start_safe_launch,
+        }
         events: list[CampaignEvent] = []
-        while True:
-            stage, start, end = self.stage, self.pilot_start, self.pilot_end
-            if stage is Stage.NOTIFIED and self.pilot_planned and start is not None:
-                step, due = self._start_pilot, start
-                why = "the scheduled pilot period began (AD03)"
-            elif stage is Stage.NOTIFIED and not self.pilot_planned:
-                step, due = self._start_safe_launch, self.automatic_deployment_date
-                why = "the automatic deployment date was reached (BR1.2, BR3.6)"
-            elif stage is Stage.PILOTING and end is not None:
-                step, due = self._succeed_pilot, end
-                why = "the pilot period ended with no failure declared (AD12)"
-            elif stage is Stage.PILOT_SUCCEEDED:
-                step, due = self._start_safe_launch, self.stage_changed_at
-                why = "safe launch follows a successful pilot (AD12)"
-            else:
-                return events
-            at = max(due, self.stage_changed_at)
+        while (move := next_timed_move(self)) is not None:
+            at = max(move.due, self.stage_changed_at)
             if at > now:
-                return events
-            events += step(at, SYSTEM_ACTOR, why)
+                break
+            events += steps[move.command](at, SYSTEM_ACTOR, move.why)
+        return events
 
     # -- machinery -----------------------------------------------------------------------------
 
-    def _refusal(self, command: Command) -> str | None:
-        """Guards that depend on the campaign, beyond its stage."""
-        if command is Command.SCHEDULE_PILOT and self.release.operational_or_security:
-            return "operational and security releases are never piloted (AD03)"
-        if command is Command.START_PILOT and self.pilot_start is None:
-            return "no pilot is scheduled"
-        if command is Command.START_SAFE_LAUNCH and self.stage is Stage.NOTIFIED:
-            return "this campaign must pilot first" if self.pilot_planned else None
-        if command is Command.SUPERSEDE and self.effective_stage not in BEFORE_SAFE_LAUNCH:
-            return "safe launch has begun (AD13)"
-        if command is Command.DELAY_END and self.effective_stage not in HAS_END_DATE:
-            return f"a campaign resuming to {self.effective_stage} has no end date to delay"
-        return None
-
-    def _automatic_date_spent(self, now: datetime) -> bool:
-        """Once safe launch is under way and the date has passed, DCC has activated the hubs
-        nobody instructed (BR3.6); moving the date then would rewrite history."""
-        return (
-            self.effective_stage is Stage.SAFE_LAUNCHING and self.automatic_deployment_date <= now
-        )
-
     def _require(self, command: Command, now: datetime, actor: str, reason: str) -> None:
-        why = self._refusal(command)
-        if command not in MOVES[self.stage] or why is not None:
-            error = IllegalTransition(
-                current=self.stage.value,
-                attempted=command.value,
-                allowed=[c.value for c in self.allowed_commands()],
-            )
-            if why is not None:
-                error.detail = f"{error.detail} ({why})"
-                error.args = (error.detail,)
-                error.extra["why"] = why
-            raise error
-        _need(_aware(now, "now") + _said(actor, reason))
+        refuse_unless_allowed(self, command)
+        need(aware(now, "now") + said(actor, reason))
 
     def _move(
         self,
@@ -559,10 +383,7 @@ class Campaign:
         target = TRANSITIONS[(before, command)]
         after = self.resume_stage if target is None else target
         assert after is not None
-        if after in HELD:
-            self.resume_stage = self.effective_stage
-        else:
-            self.resume_stage = None
+        self.resume_stage = self.effective_stage if after in HELD else None
         if after is not before:
             self.stage, self.stage_changed_at = after, at
         event = kind(campaign_id=self.campaign_id, at=at, actor=actor, reason=reason,
@@ -587,9 +408,3 @@ class Campaign:
         self.safe_launch_started_at = at
         return self._move(Command.START_SAFE_LAUNCH, SafeLaunchStarted, at, actor, reason,
                           automatic_deployment_date=self.automatic_deployment_date)  # fmt: skip
-
-
-def campaigns_superseded_by(release: CplEntry, campaigns: Iterable[Campaign]) -> list[Campaign]:
-    """The campaigns that approving `release` supersedes (AD13, A12); the caller then calls
-    `supersede` on each, in the same transaction as the new release's notification."""
-    return [campaign for campaign in campaigns if campaign.is_superseded_by(release)]
