@@ -17,14 +17,13 @@ from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.duis.schema import load_schema
+from chfw_api.gateway.uploads import parse_upload_csv, parse_upload_xml
 from chfw_api.gateway.xml import (
     FileKind,
     GatewayFile,
     InstructedHub,
     hub_element_xml,
     parse_file,
-    parse_upload_csv,
-    parse_upload_xml,
     render_file,
 )
 

@@ -1,16 +1,13 @@
 """CSP files as XML (schemas/chfw-csp.xsd) and CSV: uploads in, gateway files out.
 
-Inbound XML goes through the `duis` package's hardened parser and our schema, then is read
-here into plain values with the location of each (X5: every problem named). Outbound files are
-built with the standard library's ElementTree, which is safe for writing; the tests validate
-them against the schema.
+Outbound files are built with the standard library's ElementTree, which is safe for writing
+(the tests validate them against the schema), and read back by the CSP simulator. Inbound CSP
+uploads are in `gateway.uploads`.
 """
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -20,7 +17,6 @@ from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from chfw_api.domain.alerts import SchedulePeriod
-from chfw_api.domain.csp_uploads import RawPeriod, RawUpload, UploadKind
 from chfw_api.domain.errors import Problem, ValidationFailed
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
@@ -28,12 +24,6 @@ from chfw_api.domain.stages import DeploymentKind
 from chfw_api.duis import NS_SR, SCHEMA_VERSION, XmlRejected, parse_validated
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-UPLOAD_ROOTS = {
-    UploadKind.DEFAULT_PILOT_LIST: "CSPDefaultPilotList",
-    UploadKind.DEFAULT_PILOT_SCHEDULE: "CSPDefaultPilotSchedule",
-    UploadKind.SAFE_LAUNCH_SCHEDULE: "CSPSafeLaunchSchedule",
-}
-MAX_CSV_ROWS = 2_000_000
 
 
 class FileKind(enum.StrEnum):
@@ -92,7 +82,8 @@ class GatewayFile:
     slice_hubs: tuple[tuple[str, datetime | None], ...] = field(default=())
 
 
-def _q(name: str) -> str:
+def qname(name: str) -> str:
+    """`sr:name` in Clark notation, as ElementTree and lxml name elements."""
     return f"{{{NS_SR}}}{name}"
 
 
@@ -106,7 +97,7 @@ def _text(value: str) -> str:
 
 
 def _sub(parent: ET.Element, name: str, text: str | None) -> ET.Element:
-    element = ET.SubElement(parent, _q(name))
+    element = ET.SubElement(parent, qname(name))
     if text is not None:
         element.text = text
     return element
@@ -131,7 +122,7 @@ def _periods(parent: ET.Element, periods: Sequence[SchedulePeriod]) -> None:
 def render_file(f: GatewayFile) -> bytes:
     """One gateway file as UTF-8 XML (schemas/chfw-csp.xsd, root `sr:CSPGatewayFile`)."""
     ET.register_namespace("sr", NS_SR)
-    root = ET.Element(_q("CSPGatewayFile"), {"schemaVersion": SCHEMA_VERSION})
+    root = ET.Element(qname("CSPGatewayFile"), {"schemaVersion": SCHEMA_VERSION})
     header = _sub(root, "FileHeader", None)
     _sub(header, "Kind", f.kind.element)
     _sub(header, "CSPID", f.csp_id)
@@ -194,8 +185,8 @@ def hub_element_xml(h: InstructedHub) -> str:
     """One instructed `sr:Hub` as ElementTree writes it inside a file (the element path, for
     tests): written in a parent, so the namespace is declared there, not on the hub."""
     ET.register_namespace("sr", NS_SR)
-    parent = ET.Element(_q("Parent"))
-    hub = ET.SubElement(parent, _q("Hub"))
+    parent = ET.Element(qname("Parent"))
+    hub = ET.SubElement(parent, qname("Hub"))
     _sub(hub, "DeviceID", _text(h.guid))
     _sub(hub, "PlannedActivationDateTime", _dt(h.planned_at))
     if h.model:
@@ -234,7 +225,7 @@ def _cached_dt(value: datetime) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _parse_dt(text: str | None) -> datetime | None:
+def parse_datetime(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
@@ -243,7 +234,7 @@ def _parse_dt(text: str | None) -> datetime | None:
         return None
 
 
-def _rejected(exc: XmlRejected) -> ValidationFailed:
+def refused(exc: XmlRejected) -> ValidationFailed:
     problems = [
         Problem(p.message, f"line {p.line}" if p.line else p.path, code=exc.code)
         for p in exc.problems
@@ -251,142 +242,64 @@ def _rejected(exc: XmlRejected) -> ValidationFailed:
     return ValidationFailed(f"the upload was refused: {exc.reason}", problems)
 
 
-def parse_upload_xml(
-    data: bytes, kind: UploadKind, *, campaign_id: str, max_bytes: int
-) -> RawUpload:
-    """An XML upload, hardened-parsed and schema-valid, as raw entries with locations."""
-    try:
-        root = parse_validated(data, _q(UPLOAD_ROOTS[kind]), max_bytes=max_bytes)
-    except XmlRejected as exc:
-        raise _rejected(exc) from None
-    problems: list[Problem] = []
-    named = (root.findtext(_q("CampaignID")) or "").strip()
-    if named != campaign_id:
-        problems.append(
-            Problem(f"names campaign {named!r}, uploaded to {campaign_id}", "CampaignID")
-        )
-    guid_path = f"{_q('DeviceIDList')}/{_q('DeviceID')}"
-    guids = tuple(
-        (f"DeviceID[{i}] (line {el.sourceline})", (el.text or "").strip())
-        for i, el in enumerate(root.iterfind(guid_path), 1)
-    )
-    periods = []
-    for n, p in enumerate(root.iterfind(_q("SchedulePeriod")), 1):
-        where = f"SchedulePeriod[{n}] (line {p.sourceline})"
-        start, end = (
-            _parse_dt(p.findtext(_q("PeriodStart"))),
-            _parse_dt(p.findtext(_q("PeriodEnd"))),
-        )
-        label = p.findtext(_q("GroupLabel"))
-        members = tuple(
-            (f"SchedulePeriod[{n}]/DeviceID[{i}] (line {el.sourceline})", (el.text or "").strip())
-            for i, el in enumerate(p.iterfind(guid_path), 1)
-        )
-        periods.append(RawPeriod(start, end, label, members, where))
-    if kind.is_schedule:
-        guids = ()
-    return RawUpload(guids=guids, periods=tuple(periods), problems=tuple(problems))
-
-
-def parse_upload_csv(text: str, kind: UploadKind) -> RawUpload:
-    """A CSV upload. Lists: a `DeviceID` column. Schedules: `PeriodStart,PeriodEnd,GroupLabel,
-    DeviceID`, one row per hub; rows sharing start, end and label form one period (C5)."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    wanted = ["PeriodStart", "PeriodEnd", "GroupLabel", "DeviceID"] if kind.is_schedule else []
-    if kind.is_schedule and header != wanted:
-        raise ValidationFailed(
-            "bad CSV header", [Problem(f"expected {','.join(wanted)}", "line 1", "header")]
-        )
-    if not kind.is_schedule and header != ["DeviceID"]:
-        raise ValidationFailed("bad CSV header", [Problem("expected DeviceID", "line 1", "header")])
-    problems: list[Problem] = []
-    guids: list[tuple[str, str]] = []
-    groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-    for line, row in enumerate(reader, 2):
-        if line > MAX_CSV_ROWS:
-            raise ValidationFailed(f"at most {MAX_CSV_ROWS:,} rows per upload")
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            problems.append(
-                Problem(f"expected {len(header)} columns, got {len(row)}", f"line {line}")
-            )
-            continue
-        cells = [c.strip() for c in row]
-        if kind.is_schedule:
-            groups.setdefault((cells[0], cells[1], cells[2]), []).append((f"line {line}", cells[3]))
-        else:
-            guids.append((f"line {line}", cells[0]))
-    periods = []
-    for n, ((start, end, label), members) in enumerate(groups.items(), 1):
-        where = f"period {n} ({members[0][0]})"
-        s, e = _parse_dt(start), _parse_dt(end)
-        if s is None or e is None:
-            problems.append(Problem("PeriodStart and PeriodEnd are ISO 8601 date-times", where))
-        periods.append(RawPeriod(s, e, label or None, tuple(members), where))
-    return RawUpload(guids=tuple(guids), periods=tuple(periods), problems=tuple(problems))
+_DEVICE_IDS = f"{qname('DeviceIDList')}/{qname('DeviceID')}"
 
 
 def parse_file(data: bytes) -> GatewayFile:
     """Read a gateway file back (the CSP simulator, tests). Schema-valid or `ValidationFailed`."""
     try:
-        root = parse_validated(data, _q("CSPGatewayFile"))
+        root = parse_validated(data, qname("CSPGatewayFile"))
     except XmlRejected as exc:
-        raise _rejected(exc) from None
-    header = root.find(_q("FileHeader"))
+        raise refused(exc) from None
+    header = root.find(qname("FileHeader"))
     assert header is not None
-    element = (header.findtext(_q("Kind")) or "").strip()
+    element = (header.findtext(qname("Kind")) or "").strip()
     kind = next(k for k in FileKind if k.element == element)
-    body = root.find(_q(element))
+    body = root.find(qname(element))
     assert body is not None
 
     def text(name: str) -> str | None:
-        value = body.findtext(_q(name))
+        value = body.findtext(qname(name))
         return value.strip() if value is not None else None
 
-    created = _parse_dt(header.findtext(_q("CreatedDateTime")))
+    created = parse_datetime(header.findtext(qname("CreatedDateTime")))
     assert created is not None
     hubs = tuple(
         InstructedHub(
-            guid=(h.findtext(_q("DeviceID")) or "").strip(),
-            planned_at=_parse_dt(h.findtext(_q("PlannedActivationDateTime"))) or created,
-            model=h.findtext(_q("DeviceModel")),
-            region=h.findtext(_q("CSPRegion")),
+            guid=(h.findtext(qname("DeviceID")) or "").strip(),
+            planned_at=parse_datetime(h.findtext(qname("PlannedActivationDateTime"))) or created,
+            model=h.findtext(qname("DeviceModel")),
+            region=h.findtext(qname("CSPRegion")),
         )
-        for h in body.iterfind(_q("Hub"))
+        for h in body.iterfind(qname("Hub"))
     )
     periods = tuple(
         SchedulePeriod(
-            start=_parse_dt(p.findtext(_q("PeriodStart"))) or created,
-            end=_parse_dt(p.findtext(_q("PeriodEnd"))) or created,
-            label=p.findtext(_q("GroupLabel")),
-            guids=tuple(
-                (g.text or "").strip() for g in p.iterfind(f"{_q('DeviceIDList')}/{_q('DeviceID')}")
-            ),
+            start=parse_datetime(p.findtext(qname("PeriodStart"))) or created,
+            end=parse_datetime(p.findtext(qname("PeriodEnd"))) or created,
+            label=p.findtext(qname("GroupLabel")),
+            guids=tuple((g.text or "").strip() for g in p.iterfind(_DEVICE_IDS)),
         )
-        for p in body.iterfind(_q("SchedulePeriod"))
+        for p in body.iterfind(qname("SchedulePeriod"))
     )
     decision = text("Decision")
     dimension = text("Dimension")
     stage = text("Stage")
     return GatewayFile(
         kind=kind,
-        csp_id=(header.findtext(_q("CSPID")) or "").strip(),
-        campaign_id=(header.findtext(_q("CampaignID")) or "").strip(),
+        csp_id=(header.findtext(qname("CSPID")) or "").strip(),
+        campaign_id=(header.findtext(qname("CampaignID")) or "").strip(),
         created_at=created,
         supplier_id=text("SupplierID"),
         request_id=text("RequestID"),
-        guids=tuple(
-            (g.text or "").strip() for g in body.iterfind(f"{_q('DeviceIDList')}/{_q('DeviceID')}")
-        ),
+        guids=tuple((g.text or "").strip() for g in body.iterfind(_DEVICE_IDS)),
         periods=periods,
-        constraints=tuple((c.text or "").strip() for c in body.iterfind(_q("Constraint"))),
+        constraints=tuple((c.text or "").strip() for c in body.iterfind(qname("Constraint"))),
         instruction_id=text("InstructionID"),
         stage=DeploymentKind(stage) if stage else None,
         firmware_version=text("FirmwareVersion"),
-        window_start=_parse_dt(text("WindowStart")),
-        window_end=_parse_dt(text("WindowEnd")),
+        window_start=parse_datetime(text("WindowStart")),
+        window_end=parse_datetime(text("WindowEnd")),
         hubs=hubs if kind is FileKind.INSTRUCTION else (),
         decision=RolloutDecision(re.sub(r"(?<!^)([A-Z])", r"_\1", decision).lower())
         if decision
@@ -396,10 +309,10 @@ def parse_file(data: bytes) -> GatewayFile:
         slice_value=text("SliceValue"),
         slice_hubs=tuple(
             (
-                (h.findtext(_q("DeviceID")) or "").strip(),
-                _parse_dt(h.findtext(_q("PlannedActivationDateTime"))),
+                (h.findtext(qname("DeviceID")) or "").strip(),
+                parse_datetime(h.findtext(qname("PlannedActivationDateTime"))),
             )
-            for h in body.iterfind(_q("Hub"))
+            for h in body.iterfind(qname("Hub"))
         )
         if kind in (FileKind.SLICE_PAUSE, FileKind.SLICE_RESUME)
         else (),

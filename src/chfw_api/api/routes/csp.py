@@ -22,7 +22,7 @@ from chfw_api.domain.errors import ValidationFailed
 from chfw_api.domain.guardrails import Dimension, GuardrailRule
 from chfw_api.domain.parties import Caller
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.gateway.xml import parse_upload_csv, parse_upload_xml
+from chfw_api.gateway.uploads import parse_upload_csv, parse_upload_xml
 from chfw_api.services import activation_results as results_svc
 from chfw_api.services import csp_gateway as upload_svc
 
