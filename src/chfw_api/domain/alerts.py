@@ -12,25 +12,21 @@ fields are `None` (or an empty tuple) and then left out of the XML.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 from chfw_api.domain import incidents
+from chfw_api.domain.alert_envelope import UPPER_EUI64, require_aware
+from chfw_api.domain.alert_envelope import AlertEnvelope as AlertEnvelope
+from chfw_api.domain.alert_envelope import PendingAlert as PendingAlert
+from chfw_api.domain.alert_envelope import make_alert_id as make_alert_id
 from chfw_api.domain.incidents import PendingEffect
 from chfw_api.domain.releases import Priority, Severity
 from chfw_api.domain.stages import DeploymentKind, Outcome
 
 # The enums alerts carry are the ones the rules use; re-exported here for the alert's users.
 Decision = incidents.RolloutDecision
-
-_EUI64 = re.compile(r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}")
-_EUI64_ANY_CASE = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
-# DUIS ResponseIDType: originator EUI-64 : target EUI-64 : counter (0 to 2^64-1).
-_ALERT_ID = re.compile(rf"({_EUI64_ANY_CASE}):({_EUI64_ANY_CASE}):(0|[1-9][0-9]{{0,19}})")
-_MAX_COUNTER = 2**64 - 1
 
 
 class PilotPhase(enum.StrEnum):
@@ -101,7 +97,7 @@ class HubActivated(AlertMessage):
 
     def __post_init__(self) -> None:
         # Built once per activated hub: a direct check, not the generic field walk.
-        if not isinstance(self.guid, str) or _EUI64.fullmatch(self.guid) is None:
+        if not isinstance(self.guid, str) or UPPER_EUI64.fullmatch(self.guid) is None:
             raise ValueError(f"guid: {self.guid!r} is not an upper-case EUI-64 CH GUID")
 
 
@@ -300,82 +296,6 @@ ALERT_TYPES: tuple[type[AlertMessage], ...] = (
 TYPE_BY_CODE: dict[str, type[AlertMessage]] = {t.code: t for t in ALERT_TYPES}
 
 
-def make_alert_id(originator: str, recipient: str, counter: int) -> str:
-    """The DUIS-shaped alert ID `originator:recipient:counter` (e.g. the DCC User ID first).
-
-    The same ID is the alert's `ResponseID` and its webhook `webhook-id`, on every retry.
-    """
-    if not 0 <= counter <= _MAX_COUNTER:
-        raise ValueError(f"alert counter {counter} is outside 0 to 2^64-1")
-    return f"{_user_id('originator', originator)}:{_user_id('recipient', recipient)}:{counter}"
-
-
-@cache
-def _is_alert_code(code: str) -> bool:
-    return re.fullmatch(r"AD1|N[0-9]{1,3}", code) is not None
-
-
-@cache
-def _is_upper_eui64(value: str) -> bool:
-    return _EUI64.fullmatch(value) is not None
-
-
-@cache
-def _user_id(what: str, value: str) -> str:
-    """Checked once per party, not once per alert: a 50,000-hub upload has a handful."""
-    if _EUI64.fullmatch(value.upper()) is None:
-        raise ValueError(f"alert {what} {value!r} is not an EUI-64 User ID")
-    return value.upper()
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEnvelope:
-    """One alert to one recipient: what the outbox stores and the adapter renders.
-
-    `code` is the code actually sent, normally `message.code`; the service passes its configured
-    N63 code here. `request_id` links an alert to the Service Request that caused it (N80, N83).
-    """
-
-    alert_id: str
-    code: str
-    recipient: str
-    created_at: datetime
-    message: AlertMessage
-    request_id: str | None = None
-
-    def __post_init__(self) -> None:
-        match = _ALERT_ID.fullmatch(self.alert_id)
-        if match is None or int(match.group(3)) > _MAX_COUNTER:
-            raise ValueError(
-                f"alert_id {self.alert_id!r} is not originator:recipient:counter "
-                "(two EUI-64 User IDs and a counter 0 to 2^64-1)"
-            )
-        if not _is_alert_code(self.code):
-            raise ValueError(f"alert code {self.code!r} is not a DCC Alert code such as N70")
-        if not _is_upper_eui64(self.recipient):
-            raise ValueError(f"recipient {self.recipient!r} is not an upper-case EUI-64 User ID")
-        _require_aware("created_at", self.created_at)
-
-    @classmethod
-    def of(
-        cls,
-        alert_id: str,
-        recipient: str,
-        created_at: datetime,
-        message: AlertMessage,
-        *,
-        code: str | None = None,
-        request_id: str | None = None,
-    ) -> AlertEnvelope:
-        """An envelope carrying the message's own code unless another is configured."""
-        return cls(alert_id, code or message.code, recipient, created_at, message, request_id)
-
-
-def _require_aware(name: str, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
-
-
 def _check_values(obj: object) -> None:
     """Reject values no alert may carry, at construction rather than at delivery time.
 
@@ -386,10 +306,10 @@ def _check_values(obj: object) -> None:
         value = getattr(obj, f.name)
         if f.name == "guid" or f.name == "guids":
             for guid in value if isinstance(value, tuple) else (value,):
-                if not isinstance(guid, str) or _EUI64.fullmatch(guid) is None:
+                if not isinstance(guid, str) or UPPER_EUI64.fullmatch(guid) is None:
                     raise ValueError(f"{f.name}: {guid!r} is not an upper-case EUI-64 CH GUID")
         elif isinstance(value, datetime):
-            _require_aware(f.name, value)
+            require_aware(f.name, value)
         elif isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise ValueError(f"{f.name} is a count and cannot be negative, got {value}")
         elif isinstance(value, tuple):
@@ -398,15 +318,3 @@ def _check_values(obj: object) -> None:
                     _check_values(item)
         elif hasattr(value, "__dataclass_fields__"):
             _check_values(value)
-
-
-class PendingAlert(NamedTuple):
-    """An alert a use case owes, before the outbox gives it an ID: the message, to whom, why.
-    (A named tuple: a 50,000-hub upload makes one per hub and supplier.)"""
-
-    recipient_party_id: int
-    recipient: str  # the recipient's User ID
-    message: AlertMessage
-    campaign_id: str | None = None
-    request_id: str | None = None
-    code: str | None = None  # overrides message.code (the configurable N63)

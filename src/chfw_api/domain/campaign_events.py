@@ -2,6 +2,23 @@
 
 A command on the aggregate appends one event per stage change; the service layer turns each
 into audit rows and, through `alert_code_for`, into outbox alerts in the same transaction.
+
+Events and the DCC Alert each owes (`alert_code_for`):
+
+| Event               | Alert | Why |
+|---------------------|-------|-----|
+| CampaignNotified    | N70   | A01, BR1.1 |
+| AutomaticDateMoved  | N70   | BR1.2: the date in the availability notice changed; re-notify |
+| PilotScheduled      | N74   | pilot status: scheduled period |
+| PilotStarted        | N74   | BR2.4 start |
+| PilotSucceeded      | N75   | A06 |
+| PilotFailed         | N75   | A07 |
+| SafeLaunchStarted   | none  | N76 is sent when the CSP uploads its schedule (A08, C2) |
+| SafeLaunchCompleted | N77   | A09 / A10 |
+| CampaignClosed      | N78   | A11 |
+| CampaignSuperseded  | N79   | A12, AD13 |
+| CampaignRevoked     | N71   | BR1.4 |
+| RolloutDecisionMade | N81   | BR6.3-6.5 |
 """
 
 from __future__ import annotations
