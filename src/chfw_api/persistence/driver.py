@@ -7,11 +7,13 @@ column stores: aware datetimes for PostgreSQL, SQLAlchemy's text format (UTC) fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
+
+from chfw_api.persistence.tables.base import UtcDateTime
 
 
 def placeholder(conn: Connection) -> str:
@@ -67,3 +69,26 @@ def for_guids(
         return named, {"ck": campaign_key}
     named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
     return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}
+
+
+def datetimes(conn: Connection, *, to_db: bool) -> Callable[[Any], Any]:
+    """A converter between datetimes and what a UtcDateTime column holds, for many values (as
+    `db_datetime` is for one): SQLite keeps SQLAlchemy's text, converted once per distinct
+    value (the rows of one upload share few times); PostgreSQL's driver takes datetimes."""
+    if conn.dialect.name == "postgresql":
+        return lambda value: value
+    impl = UtcDateTime().dialect_impl(conn.dialect)
+    process = (
+        impl.bind_processor(conn.dialect) if to_db else impl.result_processor(conn.dialect, None)
+    )
+    assert process is not None
+    seen: dict[Any, Any] = {None: None}
+
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            found = seen[value] = process(value)
+            return found
+
+    return convert

@@ -205,10 +205,8 @@ def post_results(
                     new_version,
                 )
             )
-        # The hubs' new state is written while their alerts render (the two are independent).
-        alert_ids = uow.outbox.add(
-            owed, now=now, alongside=lambda: uow.activation.apply(key, changes)
-        )
+        uow.activation.apply(key, changes)
+        alert_ids = uow.outbox.add(owed, now=now)
         if pilot_news:  # counts read after the write above
             progress = _pilot_progress(uow, campaign_key=key, campaign=campaign, news=pilot_news)
             alert_ids += uow.outbox.add(progress, now=now)

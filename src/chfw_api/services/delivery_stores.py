@@ -4,7 +4,7 @@ deliveries with their dead letters, and the pull feed (`uow.outbox`, `uow.subscr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -22,16 +22,7 @@ from chfw_api.domain.subscriptions import (
 
 
 class OutboxStore(Protocol):
-    def add(
-        self,
-        alerts: Sequence[PendingAlert],
-        *,
-        now: datetime,
-        alongside: Callable[[], None] | None = None,
-    ) -> list[str]:
-        """Render and store `alerts`. `alongside`: other writes of this transaction that do not
-        depend on the alerts, run on the same connection while they render."""
-        ...
+    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]: ...
 
     def count(self, *, code: str | None = None, campaign_id: str | None = None) -> int: ...
     def bodies(

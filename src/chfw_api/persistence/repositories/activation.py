@@ -11,17 +11,15 @@ ORM object, and no row passes through SQLAlchemy's result processing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
-from chfw_api.persistence.driver import copy_rows, fetch_all, for_guids
+from chfw_api.persistence.driver import copy_rows, datetimes, fetch_all, for_guids
 from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
-from chfw_api.persistence.tables.base import UtcDateTime
 
 _FACTS = """
 SELECT h.guid, h.csp_region, ch.guid, ch.status, ch.result_at, ch.in_pilot, h.firmware_version,
@@ -45,28 +43,6 @@ def _pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _times(conn: Connection, *, to_db: bool) -> Callable[[Any], Any]:
-    """SQLite keeps UtcDateTime as SQLAlchemy's text: convert each distinct value once (the
-    results of one upload share few times). PostgreSQL's driver takes and gives datetimes."""
-    if _pg(conn):
-        return lambda value: value
-    impl = UtcDateTime().dialect_impl(conn.dialect)
-    process = (
-        impl.bind_processor(conn.dialect) if to_db else impl.result_processor(conn.dialect, None)
-    )
-    assert process is not None
-    seen: dict[Any, Any] = {None: None}
-
-    def convert(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            found = seen[value] = process(value)
-            return found
-
-    return convert
-
-
 class ActivationRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -78,7 +54,7 @@ class ActivationRepository:
         conn = self._s.connection()
         sql, params = for_guids(conn, _FACTS, campaign_key, guids)
         codes = self._supplier_codes()
-        when = _times(conn, to_db=False)
+        when = datetimes(conn, to_db=False)
         pairs: dict[tuple[int | None, int | None], HubSuppliers] = {}  # a few dozen at most
         out = {}
         for row in fetch_all(conn, sql, params):
@@ -109,7 +85,7 @@ class ActivationRepository:
             return set()
         conn = self._s.connection()
         sql, params = for_guids(conn, _SEEN, campaign_key, guids)
-        when = _times(conn, to_db=False)
+        when = datetimes(conn, to_db=False)
         return {(g, o, when(at)) for g, o, at in fetch_all(conn, sql, params)}
 
     def record(
@@ -124,7 +100,7 @@ class ActivationRepository:
         if not results:
             return
         conn = self._s.connection()
-        when = _times(conn, to_db=True)
+        when = datetimes(conn, to_db=True)
         received = when(now)
         rows = [
             (
@@ -182,7 +158,7 @@ class ActivationRepository:
                     "AND hubs.firmware_version IS DISTINCT FROM c.version"
                 )
             return
-        when = _times(conn, to_db=True)
+        when = datetimes(conn, to_db=True)
         conn.exec_driver_sql(
             "UPDATE campaign_hubs SET status = ?, result_at = ?, failure_reason = ? "
             "WHERE campaign_id = ? AND guid = ?",

@@ -8,7 +8,6 @@ insert.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -29,36 +28,13 @@ class OutboxRepository:
         self._render = render
         self._originator = originator
 
-    def add(
-        self,
-        alerts: Sequence[PendingAlert],
-        *,
-        now: datetime,
-        alongside: Callable[[], None] | None = None,
-    ) -> list[str]:
-        """Render and store `alerts`; returns their alert IDs in order.
-
-        `alongside` (other writes of the caller's transaction) runs in a helper thread while the
-        alerts render: the database works (without the GIL) while Python renders, which for a
-        50,000-hub upload hides most of the rendering. This thread leaves the connection to it
-        until it is done."""
+    def add(self, alerts: Sequence[PendingAlert], *, now: datetime) -> list[str]:
+        """Render and store `alerts`; returns their alert IDs in order."""
         if not alerts:
-            if alongside is not None:
-                alongside()
             return []
         ids = next_ids(self._s, AlertRow.id, len(alerts))
         conn = self._s.connection()
-        created = db_datetime(conn, now)
-        if alongside is None:
-            rows, alert_ids = self._rendered(ids, alerts, created, now)
-        else:
-            with ThreadPoolExecutor(1, thread_name_prefix="chfw-alongside") as pool:
-                other = pool.submit(alongside)
-                try:
-                    rows, alert_ids = self._rendered(ids, alerts, created, now)
-                finally:
-                    wait([other])  # never touch the connection while it is in use
-                other.result()  # its failure, if any, fails the transaction
+        rows, alert_ids = self._rendered(ids, alerts, db_datetime(conn, now), now)
         self._insert(conn, rows)
         self.after_insert(ids[0], ids[-1])
         return alert_ids
