@@ -6,13 +6,15 @@ come from `covers:` marks in test comments and docstrings. A test file lists eve
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "spec" / "requirements.md"
+SHARED = Path(os.environ.get("CHFW_SHARED_DIR") or ROOT.parent / "shared")
+SPEC = SHARED / "spec" / "requirements.md"
 DOC = ROOT / "docs" / "traceability.md"
 ID_ROW = re.compile(r"^\|\s*([A-Z]+[0-9]+(?:\.[0-9]+)?|AH)\s*\|\s*(.+?)\s*\|", re.M)
 COVERS = re.compile(r"covers:\s*([A-Z0-9., ]+)")

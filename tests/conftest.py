@@ -24,7 +24,19 @@ from chfw_api.persistence.tables import Base
 PG_ADMIN_URL = os.environ.get("CHFW_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("CHFW_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# The product definition and the published DUIS schema live beside the repository (never
+# copied in); CHFW_SHARED_DIR points elsewhere when the checkout is not beside them.
+SHARED = Path(
+    os.environ.get("CHFW_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared"
+)
+DUIS_5_4 = SHARED / "duis" / "duis-5.4.xsd"
+
+
+def duis_5_4_path() -> Path:
+    """The published DUIS 5.4 XSD, or a skip saying where it was looked for."""
+    if not DUIS_5_4.exists():
+        pytest.skip(f"the published DUIS schema is not at {DUIS_5_4} (set CHFW_SHARED_DIR)")
+    return DUIS_5_4
 
 
 def _create_pg_database() -> tuple[str, Engine]:

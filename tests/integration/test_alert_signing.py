@@ -37,7 +37,7 @@ from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.duis import ALERT_BATCH, NS_DS, RESPONSE, render_alert
 from chfw_api.duis.schema import validate
 from chfw_api.duis.signature import ECDSA_SHA256, ENVELOPED, EXC_C14N, SHA256, verify_request
-from tests.conftest import SHARED, START, wipe
+from tests.conftest import START, duis_5_4_path, wipe
 from tests.integration.conftest import SUPPLIER_A, Estate
 from tests.integration.test_delivery_worker import (
     clock,
@@ -50,7 +50,6 @@ from tests.unit.test_duis_signature import Credentials, _credentials
 
 FEED = "/api/v1/feed"
 DS = f"{{{NS_DS}}}"
-DUIS_5_4 = SHARED / "duis" / "duis-5.4.xsd"
 
 
 @cache
@@ -153,7 +152,7 @@ def check_signed(document: bytes, unsigned: bytes) -> None:
 @cache
 def duis_5_4() -> etree.XMLSchema:
     """The published DUIS 5.4 schema, loaded from the shared copy (never copied here)."""
-    return etree.XMLSchema(etree.parse(str(DUIS_5_4)))
+    return etree.XMLSchema(etree.parse(str(duis_5_4_path())))
 
 
 def feed(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -240,15 +239,14 @@ def test_a_signed_n63_still_validates_against_published_duis_5_4(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
     # covers: AH -- the per-hub activation alert stays DUIS 5.4's own, signature included
-    if not DUIS_5_4.exists():
-        pytest.skip(f"the published DUIS schema is not at {DUIS_5_4}")
+    schema = duis_5_4()  # skips when the published schema is not there
     raise_alerts(container, SUPPLIER_A, 2)
     items = feed(client, estate.supplier_a)
     assert [i["code"] for i in items] == ["N63", "N63"]
     for item in items:
         root = etree.fromstring(item["xml"].encode())
         assert root[-1].tag == f"{DS}Signature"
-        duis_5_4().assertValid(root)
+        schema.assertValid(root)
 
 
 # ---------------------------------------------------------------------- no key

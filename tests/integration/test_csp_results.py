@@ -12,7 +12,7 @@ from lxml import etree
 from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.duis.schema import validate
-from tests.conftest import SHARED, START
+from tests.conftest import START, duis_5_4_path
 from tests.integration.campaign_fixtures import NEW_VERSION
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC, Estate
 from tests.integration.csp_fixtures import (
@@ -28,7 +28,7 @@ from tests.integration.csp_fixtures import (
 @cache
 def duis_5_4() -> etree.XMLSchema:
     """The published DUIS 5.4 schema, loaded from the shared copy (never copied here)."""
-    return etree.XMLSchema(etree.parse(str(SHARED / "duis" / "duis-5.4.xsd")))
+    return etree.XMLSchema(etree.parse(str(duis_5_4_path())))
 
 
 def _advance(container: Container, hours: float) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,8 +27,8 @@ from chfw_api.duis import (
     render_alert,
     render_batch,
 )
+from tests.conftest import duis_5_4_path
 
-DUIS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "duis"
 DCC = "90-B3-D5-1F-30-00-00-02"
 SR = f"{{{NS_SR}}}"
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,7 +37,7 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 @cache
 def duis_5_4() -> etree.XMLSchema:
     """The published DUIS 5.4 schema, from the shared copy (never copied into the project)."""
-    return etree.XMLSchema(etree.parse(str(DUIS_DIR / "duis-5.4.xsd")))
+    return etree.XMLSchema(etree.parse(str(duis_5_4_path())))
 
 
 # ------------------------------------------------------------------------------ strategies
