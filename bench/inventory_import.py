@@ -2,7 +2,11 @@
 
 For each backend, in fresh migrated databases:
   floor   csv.reader + supplier ID lookup + the driver's bulk write into `hubs`
-          (sqlite3 `executemany` INSERT; PostgreSQL `COPY ... FROM STDIN`), one transaction
+          (sqlite3 `executemany` INSERT; PostgreSQL `COPY ... FROM STDIN`), one transaction.
+          The minimum: every row must be read, its suppliers resolved and the row written
+          once, committed; nothing less imports the file. On SQLite the connection has chfw's
+          own pragmas (WAL, synchronous NORMAL, foreign keys on, the 64 MiB page cache of
+          persistence/database.py), so the ratio is not flattered by SQLite's defaults.
   chfw    the real import use case: streamed parse, full row validation, duplicate check,
           UPSERT (SQLite) / COPY to staging + INSERT ... ON CONFLICT (PostgreSQL), one transaction
   reimport  the same file again (every row an update), for information
@@ -70,9 +74,15 @@ def child_floor(url: str, csv_path: Path) -> dict[str, float]:
     if url.startswith("sqlite"):
         import sqlite3
 
+        from chfw_api.persistence.database import SQLITE_CACHE_KIB
+
+        # chfw's own connection settings (persistence/database.py): the same journal, sync
+        # level, foreign-key checks and page cache, so the floor is not flattered by defaults.
         db = sqlite3.connect(make_url(url).database, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         db.execute("BEGIN")
         marks = ", ".join("?" * 11)
         batch: list[tuple[object, ...]] = []
