@@ -90,5 +90,8 @@ def wipe(engine: Engine) -> None:
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Deleting campaign hubs fires the tally triggers (0006), which write tallies:
+            # delete the hubs first so the tallies go with the rest.
+            conn.execute(text("DELETE FROM campaign_hubs"))
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())

@@ -23,6 +23,7 @@ def worker_jobs() -> list[PeriodicJob]:
     from chfw_api.services.campaigns import tick as campaign_tick
     from chfw_api.services.estate_status import produce_reports
     from chfw_api.services.gateway_outbound import write_pending_files
+    from chfw_api.services.hub_tallies import fold_hub_tallies
     from chfw_api.services.pilot_lists import PilotSettings, select_for_silent_suppliers
 
     def tick(c: Container) -> object:
@@ -39,8 +40,12 @@ def worker_jobs() -> list[PeriodicJob]:
     def automatic(c: Container) -> object:
         return deploy_at_automatic_time(c.uow, c.clock)
 
+    def tallies(c: Container) -> object:
+        return fold_hub_tallies(c.uow)
+
     return [
         PeriodicJob("campaign-tick", 5.0, tick),
+        PeriodicJob("hub-tallies-fold", 60.0, tallies),  # reads stay small (issue #12)
         PeriodicJob("automatic-deployment-br36", 30.0, automatic),
         PeriodicJob("pilot-selection-ad09", 60.0, pilots),
         PeriodicJob("estate-reports", 2.0, reports),

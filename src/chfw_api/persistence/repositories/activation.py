@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
 from chfw_api.persistence.driver import copy_rows, datetimes, fetch_all, for_guids
-from chfw_api.persistence.tables import ActivationResultRow, CampaignHubRow, HubRow, PartyRow
+from chfw_api.persistence.tables import (
+    NO_SUPPLIER,
+    ActivationResultRow,
+    CampaignHubRow,
+    CampaignHubTallyRow,
+    HubRow,
+    PartyRow,
+)
 
 _FACTS = """
 SELECT h.guid, h.csp_region, ch.guid, ch.status, ch.result_at, ch.in_pilot, h.firmware_version,
@@ -177,16 +184,17 @@ class ActivationRepository:
 
     def pilot_status_by_supplier(self, campaign_key: int) -> dict[int, dict[str, int]]:
         """Per current supplier, its pilot hubs by status (N74 progress counts)."""
-        ch = CampaignHubRow
+        t = CampaignHubTallyRow
         rows = self._s.execute(
-            select(HubRow.import_supplier_id, HubRow.gas_supplier_id, ch.status, func.count())
-            .join(HubRow, HubRow.guid == ch.guid)
-            .where(ch.campaign_id == campaign_key, ch.in_pilot.is_(True))
-            .group_by(HubRow.import_supplier_id, HubRow.gas_supplier_id, ch.status)
+            select(t.import_supplier_id, t.gas_supplier_id, t.status, func.sum(t.hubs))
+            .where(t.campaign_id == campaign_key, t.in_pilot.is_(True))
+            .group_by(t.import_supplier_id, t.gas_supplier_id, t.status)
         )
         out: dict[int, dict[str, int]] = {}
         for imp, gas, status, n in rows:
-            for sid in {s for s in (imp, gas) if s is not None}:
+            if not n:
+                continue
+            for sid in {s for s in (imp, gas) if s != NO_SUPPLIER}:
                 counts = out.setdefault(sid, {})
                 counts[status] = counts.get(status, 0) + int(n)
         return out

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.campaign import Campaign, CplEntry, DecisionRecord, Targeting
@@ -16,6 +16,7 @@ from chfw_api.domain.stages import TERMINAL
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.tables import (
     CampaignHubRow,
+    CampaignHubTallyRow,
     CampaignRow,
     CampaignSupplierRow,
     HubRow,
@@ -242,13 +243,38 @@ class CampaignRepository:
         return [SupplierShare(pid, code, imp, gas) for pid, code, imp, gas in rows]
 
     def hub_counts(self, campaign_id: str) -> HubCounts:
+        """From the trigger-kept tallies: a few hundred rows whatever the campaign's size."""
+        t = CampaignHubTallyRow
         rows = self._s.execute(
-            select(CampaignHubRow.in_pilot, CampaignHubRow.status, func.count())
-            .join(CampaignRow, CampaignRow.id == CampaignHubRow.campaign_id)
+            select(t.in_pilot, t.status, func.sum(t.hubs))
+            .join(CampaignRow, CampaignRow.id == t.campaign_id)
             .where(CampaignRow.campaign_id == campaign_id)
-            .group_by(CampaignHubRow.in_pilot, CampaignHubRow.status)
+            .group_by(t.in_pilot, t.status)
         )
-        return HubCounts.of((bool(p), s, int(n)) for p, s, n in rows)
+        return HubCounts.of((bool(p), s, int(n)) for p, s, n in rows if n)
+
+    def fold_hub_tallies(self) -> int:
+        """Fold every connection's partial tallies into shard 0 (PostgreSQL; SQLite keeps one
+        shard). One statement, so readers see the counts before or after, never in between;
+        rows a concurrent transaction adds meanwhile stay for the next fold. Returns the rows
+        folded."""
+        if self._s.connection().dialect.name != "postgresql":
+            return 0
+        key = ", ".join(
+            c.name for c in CampaignHubTallyRow.__table__.primary_key if c.name != "shard"
+        )
+        result = self._s.execute(
+            text(
+                f"WITH gone AS (DELETE FROM campaign_hub_tallies WHERE shard <> 0 "
+                f"RETURNING {key}, hubs), folded AS (INSERT INTO campaign_hub_tallies "
+                f"({key}, shard, hubs) SELECT {key}, 0, sum(hubs) FROM gone GROUP BY {key} "
+                f"ORDER BY {key} ON CONFLICT ({key}, shard) DO UPDATE SET "
+                "hubs = campaign_hub_tallies.hubs + excluded.hubs RETURNING 1) "
+                "SELECT (SELECT count(*) FROM gone)"
+            )
+        )
+        self._s.execute(text("DELETE FROM campaign_hub_tallies WHERE shard = 0 AND hubs = 0"))
+        return int(result.scalar_one())
 
     def eligible_page(
         self,

@@ -121,15 +121,17 @@ class EstateRepository:
             after = page[-1][0]
 
     def campaign_counts(self, campaign_row_id: int, supplier_id: int) -> dict[str, int]:
+        """The supplier's hubs in the campaign by status, as it serves them now, from the
+        trigger-kept tallies (persistence/tables/tallies.py): cost follows the tally, not the
+        campaign."""
         rows = self._s.execute(
             text(
-                "SELECT ch.status, count(*) FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
-                "WHERE ch.campaign_id = :c "
-                "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s) GROUP BY ch.status"
+                "SELECT status, sum(hubs) FROM campaign_hub_tallies WHERE campaign_id = :c "
+                "AND (import_supplier_id = :s OR gas_supplier_id = :s) GROUP BY status"
             ),
             {"c": campaign_row_id, "s": supplier_id},
         )
-        return {status: int(n) for status, n in rows}
+        return {status: int(n) for status, n in rows if n}
 
     def split_waiting(
         self, campaign_row_id: int, campaign_id: str, supplier_id: int

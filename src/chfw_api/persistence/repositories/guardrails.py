@@ -27,6 +27,7 @@ from chfw_api.domain.stages import DeploymentKind
 from chfw_api.persistence.driver import fetch_all, for_guids
 from chfw_api.persistence.tables import (
     CampaignHubRow,
+    CampaignHubTallyRow,
     CampaignRow,
     GuardrailRuleRow,
     PartyRow,
@@ -92,25 +93,26 @@ class GuardrailRepository:
     # --- figures --------------------------------------------------------------------------
 
     def finished_groups(self, campaign_key: int) -> list[FinishedGroup]:
-        ch = CampaignHubRow
+        """From the trigger-kept tallies (persistence/tables/tallies.py), by the suppliers as
+        notified: the cost follows the number of slices, not of finished hubs."""
+        t = CampaignHubTallyRow
         rows = self._s.execute(
             select(
-                ch.in_pilot,
-                ch.model,
-                ch.csp_region,
-                ch.import_supplier_id,
-                ch.gas_supplier_id,
-                func.sum(case((ch.status == ACTIVATED, 1), else_=0)),
-                func.sum(case((ch.status == FAILED, 1), else_=0)),
+                t.in_pilot,
+                t.model,
+                t.csp_region,
+                t.notified_import_id,
+                t.notified_gas_id,
+                func.sum(case((t.status == ACTIVATED, t.hubs), else_=0)),
+                func.sum(case((t.status == FAILED, t.hubs), else_=0)),
             )
-            .where(ch.campaign_id == campaign_key, ch.status.in_((ACTIVATED, FAILED)))
-            .group_by(
-                ch.in_pilot, ch.model, ch.csp_region, ch.import_supplier_id, ch.gas_supplier_id
-            )
+            .where(t.campaign_id == campaign_key, t.status.in_((ACTIVATED, FAILED)))
+            .group_by(t.in_pilot, t.model, t.csp_region, t.notified_import_id, t.notified_gas_id)
         )
         return [
-            FinishedGroup(bool(p), m, r, i, g, int(a or 0), int(f or 0))
+            FinishedGroup(bool(p), m, r, i or None, g or None, int(a or 0), int(f or 0))
             for p, m, r, i, g, a, f in rows
+            if a or f
         ]
 
     # --- pauses ---------------------------------------------------------------------------

@@ -35,8 +35,10 @@ from chfw_api.persistence.tables.service_requests import (
     ReportRow,
     RequestCounterRow,
 )
+from chfw_api.persistence.tables.tallies import NO_SUPPLIER, CampaignHubTallyRow
 
 __all__ = [
+    "NO_SUPPLIER",
     "ActivationResultRow",
     "AlertRow",
     "ApiKeyRow",
@@ -44,6 +46,7 @@ __all__ = [
     "Base",
     "BigId",
     "CampaignHubRow",
+    "CampaignHubTallyRow",
     "CampaignRow",
     "CampaignSupplierRow",
     "CspRegionRow",

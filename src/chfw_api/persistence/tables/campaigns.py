@@ -73,6 +73,8 @@ class CampaignHubRow(Base):
         Index("ix_campaign_hubs_status", "campaign_id", "status"),
         Index("ix_campaign_hubs_import", "campaign_id", "import_supplier_id"),
         Index("ix_campaign_hubs_gas", "campaign_id", "gas_supplier_id"),
+        # A hub's campaigns, for the change-of-supplier tally trigger and per-hub reports.
+        Index("ix_campaign_hubs_guid", "guid"),
     )
 
 

@@ -1,0 +1,44 @@
+"""Campaign hubs counted by what the reads group on, kept exact by database triggers.
+
+Why triggers: campaign hub statuses are written by many set-based paths (instructions, CSP
+results, automatic deployment, pilot composition, campaign creation) and the suppliers of a hub
+change with the inventory; counting in the database, in the same statement as each change,
+cannot miss a path and costs what the change costs, so dashboards, `GET campaign`, progress
+alerts and the guardrail figures read a few hundred rows instead of recounting millions (issue
+#12, reads cost what they return). Migration 0006 holds the triggers.
+
+Two supplier pairs: the hub's suppliers now (`import_supplier_id`, `gas_supplier_id`, from the
+inventory: what a supplier sees, X2) and as notified (`notified_*`, the campaign snapshot: the
+guardrails' supplier slices). A row is a partial count: on PostgreSQL each connection adds into
+its own `shard` (`pg_backend_pid()`), so concurrent transactions never wait on one another's
+counter rows and cannot deadlock on them; the worker folds shards into shard 0. SQLite has one
+writer at a time and uses shard 0 only. Supplier 0 stands for "none" (a key cannot be NULL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chfw_api.persistence.tables.base import Base
+
+NO_SUPPLIER = 0
+
+
+class CampaignHubTallyRow(Base):
+    """How many hubs of one campaign share these suppliers, model, region, pilot flag and
+    status (a partial count: sum over `shard`)."""
+
+    __tablename__ = "campaign_hub_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    import_supplier_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gas_supplier_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notified_import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notified_gas_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    csp_region: Mapped[str] = mapped_column(String(16), primary_key=True)
+    in_pilot: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hubs: Mapped[int] = mapped_column(BigInteger)
