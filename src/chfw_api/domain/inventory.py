@@ -237,6 +237,20 @@ class HubView:
 
 
 @dataclass(frozen=True)
+class RepeatedGuids:
+    """Rows of an import file naming a GUID an earlier row named: how many, and the first
+    `cap` of them as (GUID, line), in line order."""
+
+    total: int = 0
+    first: tuple[tuple[str, int], ...] = ()
+
+    def problems(self) -> list[Problem]:
+        return [
+            Problem(f"{g} repeats an earlier row", f"line {n}", "DeviceID") for g, n in self.first
+        ]
+
+
+@dataclass(frozen=True)
 class ImportReport:
     rows: int
     created: int

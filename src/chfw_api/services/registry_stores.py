@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chfw_api.domain.audit import AuditEntry, AuditRecord
-from chfw_api.domain.inventory import HubRecord, HubView, SupplierDirectory
+from chfw_api.domain.inventory import HubRecord, HubView, RepeatedGuids, SupplierDirectory
 from chfw_api.domain.parties import (
     ApiKeyInfo,
     Caller,
@@ -51,8 +51,9 @@ class PartyStore(Protocol):
 
 
 class HubWriter(Protocol):
-    def write(self, chunk: Sequence[HubRecord]) -> None: ...
-    def finish(self) -> None: ...
+    def write(self, chunk: Sequence[HubRecord], lines: Sequence[int]) -> None: ...
+    def finish(self, cap: int) -> RepeatedGuids: ...
+    def repeated(self, cap: int) -> RepeatedGuids: ...
 
 
 class HubStore(Protocol):

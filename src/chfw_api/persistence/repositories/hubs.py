@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from chfw_api.domain.inventory import HubRecord, HubView
+from chfw_api.domain.inventory import HubRecord, HubView, RepeatedGuids
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.persistence.tables import HubRow, PartyRow
 
@@ -27,6 +28,7 @@ HUB_COLUMNS = (
 )
 _COLS = ", ".join(HUB_COLUMNS)
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:])
+UNIQUE_VIOLATION = "23505"
 _CHANGED = " OR ".join(f"hubs.{c} IS DISTINCT FROM excluded.{c}" for c in HUB_COLUMNS[1:])
 
 
@@ -47,20 +49,30 @@ def _as_tuple(r: HubRecord) -> tuple[Any, ...]:
 
 
 class HubBulkWriter:
-    """Upserts validated hubs chunk by chunk inside the caller's transaction.
+    """Upserts validated hubs chunk by chunk inside the caller's transaction, and finds the
+    file's repeated GUIDs.
 
-    SQLite: executemany of an UPSERT straight into `hubs`. PostgreSQL: COPY into a temporary
-    staging table, then one INSERT ... SELECT ... ON CONFLICT at the end (COPY is the fastest
-    way in; the set-based upsert keeps index maintenance in one pass).
+    PostgreSQL: COPY into a temporary staging table (with each row's line), then one
+    INSERT ... SELECT ... ON CONFLICT at the end (COPY is the fastest way in; the set-based
+    upsert keeps index maintenance in one pass). Before it, a unique index on the staged GUIDs
+    (one sort in the server) proves the file names each GUID once; only when it does not, or
+    the file has bad rows anyway, is the staging table searched for the repeats, in the
+    database, whatever the file's size. SQLite (the embedded default, estates of up to
+    a few million hubs): executemany of an UPSERT straight into `hubs`, repeats caught in a
+    set of 64-bit integers as the rows go by.
     """
 
     def __init__(self, session: Session) -> None:
         self._s = session
         self._conn = session.connection()
         self._pg = self._conn.dialect.name == "postgresql"
+        self._seen: set[int] = set()
+        self._repeats: list[tuple[str, int]] = []
+        self._repeat_total = 0
         if self._pg:
             self._conn.exec_driver_sql(
-                "CREATE TEMP TABLE hubs_import (LIKE hubs INCLUDING DEFAULTS) ON COMMIT DROP"
+                "CREATE TEMP TABLE hubs_import (LIKE hubs INCLUDING DEFAULTS, line bigint) "
+                "ON COMMIT DROP"
             )
         else:
             marks = ", ".join("?" for _ in HUB_COLUMNS)
@@ -69,7 +81,7 @@ class HubBulkWriter:
                 f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES}"
             )
 
-    def write(self, chunk: Sequence[HubRecord]) -> None:
+    def write(self, chunk: Sequence[HubRecord], lines: Sequence[int]) -> None:
         if not chunk:
             return
         if self._pg:
@@ -77,20 +89,56 @@ class HubBulkWriter:
             assert raw is not None
             with (
                 raw.cursor() as cur,
-                cur.copy(f"COPY hubs_import ({_COLS}) FROM STDIN") as copy,
+                cur.copy(f"COPY hubs_import ({_COLS}, line) FROM STDIN") as copy,
             ):
-                for r in chunk:
-                    copy.write_row(_as_tuple(r))
-        else:
-            self._conn.exec_driver_sql(self._sql, [_as_tuple(r) for r in chunk])
+                for r, line in zip(chunk, lines, strict=True):
+                    copy.write_row((*_as_tuple(r), line))
+            return
+        fresh: list[tuple[Any, ...]] = []
+        for r, line in zip(chunk, lines, strict=True):
+            key = int(r.guid.replace("-", ""), 16)
+            if key in self._seen:
+                self._repeat_total += 1
+                self._repeats.append((r.guid, line))
+                continue
+            self._seen.add(key)
+            fresh.append(_as_tuple(r))
+        self._conn.exec_driver_sql(self._sql, fresh)
 
-    def finish(self) -> None:
-        if self._pg:
-            self._conn.exec_driver_sql(
-                f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
-                f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
-            )
-            self._conn.exec_driver_sql("DROP TABLE hubs_import")
+    def finish(self, cap: int) -> RepeatedGuids:
+        """Complete the import, or return the repeated GUIDs (then nothing more is written
+        and the caller rolls back)."""
+        if not self._pg:
+            return self.repeated(cap)
+        savepoint = self._conn.begin_nested()
+        try:
+            # One sort in the server; refuses the file if any GUID is staged twice.
+            self._conn.exec_driver_sql("CREATE UNIQUE INDEX ON hubs_import (guid)")
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            savepoint.rollback()
+            return self.repeated(cap)
+        savepoint.commit()
+        self._conn.exec_driver_sql(
+            f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
+            f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
+        )
+        self._conn.exec_driver_sql("DROP TABLE hubs_import")
+        return RepeatedGuids()
+
+    def repeated(self, cap: int) -> RepeatedGuids:
+        if not self._pg:
+            return RepeatedGuids(self._repeat_total, tuple(self._repeats[:cap]))
+        rows = self._conn.exec_driver_sql(
+            "SELECT guid, line, count(*) OVER () FROM (SELECT guid, line, row_number() OVER "
+            "(PARTITION BY guid ORDER BY line) AS nth FROM hubs_import "
+            "WHERE guid IN (SELECT guid FROM hubs_import GROUP BY guid HAVING count(*) > 1)) r "
+            "WHERE nth > 1 ORDER BY line LIMIT %(cap)s",
+            {"cap": max(cap, 1)},
+        ).all()
+        total = int(rows[0][2]) if rows else 0
+        return RepeatedGuids(total, tuple((g, int(n)) for g, n, _ in rows[:cap]))
 
 
 class HubRepository:
