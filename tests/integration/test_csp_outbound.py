@@ -3,6 +3,7 @@ outbox, in order, with checksums; rollout decisions reach the CSPs; no path esca
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import subprocess
 import sys
@@ -87,13 +88,14 @@ def test_forwarded_lists_schedules_and_instructions_land_in_order_valid_and_chec
         uow.commit()
     assert (sent.hubs, sent.held) == (2, [])
     assert _dropped(tmp_path, "CSP-C") == []  # nothing on disk until the writer runs
-    assert write_pending_files(container) == 4
+    assert write_pending_files(container) == 5
     assert write_pending_files(container) == 0  # each file is written once
     files = _dropped(tmp_path, "CSP-C")
     assert [FILE_NAME.fullmatch(p.name)["kind"] for p in files] == [  # type: ignore[index]
         "preferred-pilot-list",
         "preferred-pilot-schedule",
         "instruction",
+        "instruction-manifest",
     ]
     schema = load_schema()
     for p in files + _dropped(tmp_path, "CSP-N"):
@@ -106,6 +108,11 @@ def test_forwarded_lists_schedules_and_instructions_land_in_order_valid_and_chec
         (g, "KC-200", "Central") for g in h.a_only[:2]
     ]
     assert instruction.firmware_version == "0100A300"
+    assert instruction.part_number == 1
+    manifest = parse_file(files[3].read_bytes())
+    seq = int(FILE_NAME.fullmatch(files[2].name)["seq"])  # type: ignore[index]
+    assert [(p.number, p.file_sequence, p.hubs) for p in manifest.parts] == [(1, seq, 2)]
+    assert manifest.parts[0].sha256 == hashlib.sha256(files[2].read_bytes()).hexdigest()
     north = parse_file(_dropped(tmp_path, "CSP-N")[0].read_bytes())
     assert north.guids == tuple(sorted(h.split_ab[:2]))  # each CSP only its own network
 

@@ -283,3 +283,18 @@ class PendingFile:
     campaign_id: str | None
     body: bytes
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionPart:
+    """One part of an instruction to a CSP (at most `PART_HUBS` hubs, a file of its own), as
+    the instruction's manifest lists it: number, the file's gateway sequence, hubs, SHA-256."""
+
+    number: int
+    file_sequence: int
+    hubs: int
+    sha256: str
+
+
+PART_HUBS = 50_000
+"""Hubs per instruction file: a CSP can start on the first part while the rest are written."""

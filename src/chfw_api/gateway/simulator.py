@@ -27,7 +27,7 @@ from chfw_api.domain.clock import Clock
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.gateway.files import FILE_NAME, outbound_dir, read_verified
+from chfw_api.gateway.files import FILE_NAME, outbound_dir, read_verified, sha256_hex
 from chfw_api.gateway.xml import FileKind, GatewayFile, parse_file
 
 log = logging.getLogger("chfw.csp_sim")
@@ -96,6 +96,12 @@ class CspSimulator:
         self._versions: dict[str | None, str] = {}
         self._paused: set[tuple[str, DeploymentKind, Dimension, str]] = set()
         self.posted: list[dict[str, Any]] = []
+        # Instruction parts as they arrived, (instruction, part) -> SHA-256 of the file, and
+        # what each manifest found: a real CSP checks it has every part, intact, before it
+        # reports the instruction complete.
+        self._parts: dict[tuple[str, int], str] = {}
+        self.manifests_verified = 0
+        self.manifest_problems: list[str] = []
 
     # --- reading files --------------------------------------------------------------------
 
@@ -110,7 +116,10 @@ class CspSimulator:
             if body is None:
                 continue  # its checksum is not in place yet: a later poll takes it
             self._seen.add(path.name)
-            self.apply(parse_file(body))
+            f = parse_file(body)
+            if f.kind is FileKind.INSTRUCTION and f.instruction_id and f.part_number:
+                self._parts[(f.instruction_id, f.part_number)] = sha256_hex(body)
+            self.apply(f)
             new += 1
         return new
 
@@ -125,6 +134,8 @@ class CspSimulator:
                     cid, h.guid, f.stage, h.model, h.region, h.planned_at,
                     f.firmware_version or "FFFFFFFF",
                 )  # fmt: skip
+        elif f.kind is FileKind.INSTRUCTION_MANIFEST:
+            self._check_manifest(f)
         elif f.kind is FileKind.DECISION:
             if f.decision in (RolloutDecision.PAUSE, RolloutDecision.SUSPEND):
                 self._held_campaigns.add(cid)
@@ -157,6 +168,19 @@ class CspSimulator:
                 self._paused.add(key)
             else:
                 self._paused.discard(key)
+
+    def _check_manifest(self, f: GatewayFile) -> None:
+        wrong = [
+            p.number
+            for p in f.parts
+            if self._parts.get((f.instruction_id or "", p.number)) != p.sha256
+        ]
+        if wrong:
+            self.manifest_problems.append(
+                f"{f.instruction_id}: parts {wrong} missing or not as the manifest says"
+            )
+        else:
+            self.manifests_verified += 1
 
     # --- doing the work -------------------------------------------------------------------
 

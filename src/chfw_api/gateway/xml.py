@@ -17,6 +17,7 @@ from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from chfw_api.domain.alerts import SchedulePeriod
+from chfw_api.domain.csp_uploads import InstructionPart
 from chfw_api.domain.errors import Problem, ValidationFailed
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
@@ -32,6 +33,7 @@ class FileKind(enum.StrEnum):
     PREFERRED_PILOT_LIST = "preferred-pilot-list"
     PREFERRED_PILOT_SCHEDULE = "preferred-pilot-schedule"
     INSTRUCTION = "instruction"
+    INSTRUCTION_MANIFEST = "instruction-manifest"
     DECISION = "decision"
     SLICE_PAUSE = "slice-pause"
     SLICE_RESUME = "slice-resume"
@@ -42,6 +44,7 @@ class FileKind(enum.StrEnum):
             "preferred-pilot-list": "PreferredPilotList",
             "preferred-pilot-schedule": "PreferredPilotSchedule",
             "instruction": "DeploymentInstruction",
+            "instruction-manifest": "DeploymentInstructionManifest",
             "decision": "RolloutDecision",
             "slice-pause": "SlicePause",
             "slice-resume": "SliceResume",
@@ -75,6 +78,8 @@ class GatewayFile:
     window_start: datetime | None = None
     window_end: datetime | None = None
     hubs: tuple[InstructedHub, ...] = ()
+    part_number: int | None = None
+    parts: tuple[InstructionPart, ...] = ()
     decision: RolloutDecision | None = None
     reason: str | None = None
     dimension: Dimension | None = None
@@ -149,6 +154,8 @@ def render_file(f: GatewayFile) -> bytes:
             _sub(body, "FirmwareVersion", f.firmware_version)
         _sub(body, "WindowStart", _dt(f.window_start))
         _sub(body, "WindowEnd", _dt(f.window_end))
+        if f.part_number is not None:
+            _sub(body, "PartNumber", str(f.part_number))
         if f.hubs:
             # Up to 50,000 hubs: written as text and spliced in (ElementTree's writer is pure
             # Python, seconds for a batch); a test holds the bytes equal to the element path.
@@ -156,6 +163,18 @@ def render_file(f: GatewayFile) -> bytes:
             close = f"</sr:{f.kind.element}>".encode()
             at = data.rindex(close)
             return data[:at] + _hubs_xml(f.hubs).encode() + data[at:]
+    elif f.kind is FileKind.INSTRUCTION_MANIFEST:
+        assert f.stage is not None and f.parts
+        _sub(body, "InstructionID", f.instruction_id)
+        _sub(body, "Stage", f.stage.value)
+        _sub(body, "PartCount", str(len(f.parts)))
+        _sub(body, "HubCount", str(sum(p.hubs for p in f.parts)))
+        for p in f.parts:
+            part = _sub(body, "Part", None)
+            _sub(part, "PartNumber", str(p.number))
+            _sub(part, "FileSequence", str(p.file_sequence))
+            _sub(part, "HubCount", str(p.hubs))
+            _sub(part, "SHA256", p.sha256)
     elif f.kind is FileKind.DECISION:
         assert f.decision is not None
         _sub(body, "Decision", _camel(f.decision.value))
@@ -285,6 +304,16 @@ def parse_file(data: bytes) -> GatewayFile:
     decision = text("Decision")
     dimension = text("Dimension")
     stage = text("Stage")
+    part_number = text("PartNumber")
+    parts = tuple(
+        InstructionPart(
+            number=int(p.findtext(qname("PartNumber")) or 0),
+            file_sequence=int(p.findtext(qname("FileSequence")) or 0),
+            hubs=int(p.findtext(qname("HubCount")) or 0),
+            sha256=(p.findtext(qname("SHA256")) or "").strip(),
+        )
+        for p in body.iterfind(qname("Part"))
+    )
     return GatewayFile(
         kind=kind,
         csp_id=(header.findtext(qname("CSPID")) or "").strip(),
@@ -301,6 +330,8 @@ def parse_file(data: bytes) -> GatewayFile:
         window_start=parse_datetime(text("WindowStart")),
         window_end=parse_datetime(text("WindowEnd")),
         hubs=hubs if kind is FileKind.INSTRUCTION else (),
+        part_number=int(part_number) if part_number else None,
+        parts=parts,
         decision=RolloutDecision(re.sub(r"(?<!^)([A-Z])", r"_\1", decision).lower())
         if decision
         else None,

@@ -21,6 +21,7 @@ from typing import Protocol
 from chfw_api.domain.alerts import SchedulePeriod
 from chfw_api.domain.campaign_events import CampaignEvent, RolloutDecisionMade
 from chfw_api.domain.clock import Clock
+from chfw_api.domain.csp_uploads import PART_HUBS
 from chfw_api.domain.guardrails import in_slice
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
@@ -121,10 +122,14 @@ def forward_instruction(
     window_end: datetime,
     hubs_by_csp: Mapping[str, Sequence[tuple[str, datetime]]],
     now: datetime,
+    complete: bool = True,
 ) -> Forwarded:
     """A deployment instruction (BR3.5): hubs and planned activation, after the split-supplier
-    rules, to each CSP. Hubs in a slice a guardrail paused are held back (and listed): the
-    slice's resume file releases them."""
+    rules, to each CSP, in parts of at most 50,000 hubs (each a file the CSP can act on as it
+    arrives) and, when `complete`, a manifest naming every part with its checksum. A large
+    instruction forwarded in several transactions passes `complete=False` until its last
+    chunk; part numbers continue from the parts already queued. Hubs in a slice a guardrail
+    paused are held back (and listed): the slice's resume file releases them."""
     key = uow.gateway.campaign_key(campaign_id)
     campaign = uow.campaigns.get(campaign_id)
     version = campaign.release.version if campaign is not None else None
@@ -132,6 +137,7 @@ def forward_instruction(
     attrs = uow.guardrails.hub_attributes(
         key, (g for hubs in hubs_by_csp.values() for g, _ in hubs)
     )
+    queued = uow.gateway.instruction_parts(instruction_id)
     files: list[int] = []
     held: list[str] = []
     sent = 0
@@ -157,21 +163,59 @@ def forward_instruction(
             )
         if not kept:
             continue
-        f = GatewayFile(
-            FileKind.INSTRUCTION,
-            csp,
-            campaign_id,
-            now,
-            instruction_id=instruction_id,
-            stage=stage,
-            firmware_version=version,
-            window_start=window_start,
-            window_end=window_end,
-            hubs=tuple(kept),
-        )
-        files.append(enqueue(uow, f, now))
+        csp_party_id, _ = uow.gateway.csp_party(csp)
+        number = len(queued.get(csp, []))
+        for start in range(0, len(kept), PART_HUBS):
+            part = tuple(kept[start : start + PART_HUBS])
+            number += 1
+            f = GatewayFile(
+                FileKind.INSTRUCTION,
+                csp,
+                campaign_id,
+                now,
+                instruction_id=instruction_id,
+                stage=stage,
+                firmware_version=version,
+                window_start=window_start,
+                window_end=window_end,
+                hubs=part,
+                part_number=number,
+            )
+            file_id = enqueue(uow, f, now)
+            uow.gateway.add_instruction_part(
+                instruction_id=instruction_id,
+                csp_party_id=csp_party_id,
+                part_number=number,
+                file_id=file_id,
+                hubs=len(part),
+            )
+            files.append(file_id)
         sent += len(kept)
+    if complete:
+        files += _manifests(uow, campaign_id, instruction_id, stage, now)
     return Forwarded(files, sent, held)
+
+
+def _manifests(
+    uow: UnitOfWork, campaign_id: str, instruction_id: str, stage: DeploymentKind, now: datetime
+) -> list[int]:
+    """The last file of an instruction to each CSP that had any part of it."""
+    return [
+        enqueue(
+            uow,
+            GatewayFile(
+                FileKind.INSTRUCTION_MANIFEST,
+                csp,
+                campaign_id,
+                now,
+                instruction_id=instruction_id,
+                stage=stage,
+                parts=tuple(parts),
+            ),
+            now,
+        )
+        for csp, parts in sorted(uow.gateway.instruction_parts(instruction_id).items())
+    ]
 
 
 def campaign_csps(uow: UnitOfWork, campaign_id: str) -> list[str]:

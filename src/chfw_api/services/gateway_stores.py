@@ -8,7 +8,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
-from chfw_api.domain.csp_uploads import NamedHub, PendingFile, UploadKind, UploadRecord
+from chfw_api.domain.csp_uploads import (
+    InstructionPart,
+    NamedHub,
+    PendingFile,
+    UploadKind,
+    UploadRecord,
+)
 from chfw_api.domain.guardrails import (
     Figures,
     FinishedGroup,
@@ -52,6 +58,10 @@ class GatewayStore(Protocol):
         body: bytes,
         now: datetime,
     ) -> int: ...
+    def add_instruction_part(
+        self, *, instruction_id: str, csp_party_id: int, part_number: int, file_id: int, hubs: int
+    ) -> None: ...
+    def instruction_parts(self, instruction_id: str) -> dict[str, list[InstructionPart]]: ...
     def claim(self, limit: int) -> list[PendingFile]: ...
     def mark_written(self, ids: Sequence[int], now: datetime) -> None: ...
     def files(

@@ -17,7 +17,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.activation import HubSuppliers
-from chfw_api.domain.csp_uploads import NamedHub, PendingFile, UploadKind, UploadRecord
+from chfw_api.domain.csp_uploads import (
+    InstructionPart,
+    NamedHub,
+    PendingFile,
+    UploadKind,
+    UploadRecord,
+)
 from chfw_api.domain.errors import NotFound
 from chfw_api.domain.gateway_names import check_csp_id, check_part
 from chfw_api.persistence.tables import (
@@ -27,6 +33,7 @@ from chfw_api.persistence.tables import (
     CspUploadRow,
     GatewayFileRow,
     HubRow,
+    InstructionPartRow,
     PartyRow,
 )
 
@@ -238,6 +245,40 @@ class GatewayRepository:
             },
         )
         return int(result.scalar_one())
+
+    def add_instruction_part(
+        self, *, instruction_id: str, csp_party_id: int, part_number: int, file_id: int, hubs: int
+    ) -> None:
+        self._s.execute(
+            insert(InstructionPartRow),
+            {
+                "instruction_id": instruction_id,
+                "csp_party_id": csp_party_id,
+                "part_number": part_number,
+                "file_id": file_id,
+                "hubs": hubs,
+            },
+        )
+
+    def instruction_parts(self, instruction_id: str) -> dict[str, list[InstructionPart]]:
+        """Every part queued so far for this instruction, by CSP ID, in part order."""
+        rows = self._s.execute(
+            select(
+                PartyRow.code,
+                InstructionPartRow.part_number,
+                InstructionPartRow.file_id,
+                InstructionPartRow.hubs,
+                GatewayFileRow.sha256,
+            )
+            .join(PartyRow, PartyRow.id == InstructionPartRow.csp_party_id)
+            .join(GatewayFileRow, GatewayFileRow.id == InstructionPartRow.file_id)
+            .where(InstructionPartRow.instruction_id == instruction_id)
+            .order_by(PartyRow.code, InstructionPartRow.part_number)
+        )
+        out: dict[str, list[InstructionPart]] = {}
+        for code, number, file_id, hubs, sha in rows:
+            out.setdefault(code, []).append(InstructionPart(number, file_id, hubs, sha))
+        return out
 
     def claim(self, limit: int) -> list[PendingFile]:
         """Unwritten files, oldest first, locked for this transaction."""

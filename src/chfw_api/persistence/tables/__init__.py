@@ -21,6 +21,7 @@ from chfw_api.persistence.tables.gateway import (
     CspUploadRow,
     GatewayFileRow,
     GuardrailRuleRow,
+    InstructionPartRow,
     SlicePauseRow,
 )
 from chfw_api.persistence.tables.inventory import HubRow
@@ -59,6 +60,7 @@ __all__ = [
     "GuardrailRuleRow",
     "HubRow",
     "IncidentRow",
+    "InstructionPartRow",
     "InstructionRow",
     "InstructionVoteRow",
     "PartyRow",

@@ -85,6 +85,19 @@ class GatewayFileRow(Base):
     __table_args__ = (Index("ix_gateway_files_pending", "written_at", "id"),)
 
 
+class InstructionPartRow(Base):
+    """One part (at most 50,000 hubs) of an instruction sent to one CSP, for its manifest:
+    parts may be queued in several transactions (a large instruction completes in chunks)."""
+
+    __tablename__ = "instruction_parts"
+
+    instruction_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    csp_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True)
+    part_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("gateway_files.id"))
+    hubs: Mapped[int] = mapped_column(Integer)
+
+
 class GuardrailRuleRow(Base):
     """A campaign's own failure threshold for one stage and slice dimension, overriding the
     configured default for that pair."""
