@@ -14,6 +14,7 @@ from chfw_api.domain.campaign_views import HubCounts, SupplierShare
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import TERMINAL
 from chfw_api.persistence.ids import next_ids
+from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import (
     CampaignHubRow,
     CampaignHubTallyRow,
@@ -196,6 +197,7 @@ class CampaignRepository:
             ),
             execution_options={"preserve_rowcount": True},
         )
+        refresh_after_bulk_write(self._s.connection(), "campaign_hubs", result.rowcount)
         return int(result.rowcount)
 
     def record_supplier_shares(self, campaign: Campaign) -> list[SupplierShare]:

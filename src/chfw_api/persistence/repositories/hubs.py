@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from chfw_api.domain.inventory import HubRecord, HubView, RepeatedGuids
 from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import HubRow, PartyRow
 
 HUB_COLUMNS = (
@@ -120,11 +121,12 @@ class HubBulkWriter:
             savepoint.rollback()
             return self.repeated(cap)
         savepoint.commit()
-        self._conn.exec_driver_sql(
+        written = self._conn.exec_driver_sql(
             f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
             f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
-        )
+        ).rowcount
         self._conn.exec_driver_sql("DROP TABLE hubs_import")
+        refresh_after_bulk_write(self._conn, "hubs", written)
         return RepeatedGuids()
 
     def repeated(self, cap: int) -> RepeatedGuids:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from chfw_api.persistence.driver import db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
+from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import InstructionRow, UtcDateTime
 
 
@@ -94,7 +95,7 @@ class InstructionRepository:
     ) -> None:
         """Upsert this supplier's vote on every hub staged in `request_guids` (the accepted
         ones), set-based, with the roles it holds on each now (RA04)."""
-        self._s.execute(
+        result = self._s.execute(
             text(
                 "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, "
                 "requested_at, instruction_id, as_import, as_gas) "
@@ -108,12 +109,14 @@ class InstructionRepository:
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"c": campaign_id, "st": stage, "s": supplier_id, "at": requested_at,
              "iid": instruction_id},
+            execution_options={"preserve_rowcount": True},
         )  # fmt: skip
+        refresh_after_bulk_write(self._s.connection(), "instruction_votes", _rows(result))
 
     def plan_staged_sole_supplier_hubs(self, campaign_row_id: int, at: datetime) -> None:
         """Hubs staged in `request_guids` with one supplier (or IS = GS) activate at `at`
         (BR3.2): one set-based update instead of one per hub."""
-        self._s.execute(
+        result = self._s.execute(
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
                 "status = 'eligible' THEN 'instructed' ELSE status END "
@@ -122,7 +125,9 @@ class InstructionRepository:
                 "OR h.gas_supplier_id IS NULL OR h.import_supplier_id = h.gas_supplier_id)"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at},
+            execution_options={"preserve_rowcount": True},
         )
+        refresh_after_bulk_write(self._s.connection(), "campaign_hubs", _rows(result))
 
     def other_votes(
         self, *, campaign_id: str, stage: str, supplier_id: int
@@ -204,3 +209,8 @@ def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
+def _rows(result: object) -> int:
+    """Rows a bulk statement wrote (a cursor result's rowcount)."""
+    return int(getattr(result, "rowcount", 0) or 0)
