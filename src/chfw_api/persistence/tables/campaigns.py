@@ -71,8 +71,10 @@ class CampaignHubRow(Base):
 
     __table_args__ = (
         Index("ix_campaign_hubs_status", "campaign_id", "status"),
-        Index("ix_campaign_hubs_import", "campaign_id", "import_supplier_id"),
-        Index("ix_campaign_hubs_gas", "campaign_id", "gas_supplier_id"),
+        # With the GUID, a supplier's keyset page (guid > after ORDER BY guid LIMIT n) is an
+        # index range scan that reads only the page, not all its hubs in the campaign.
+        Index("ix_campaign_hubs_import", "campaign_id", "import_supplier_id", "guid"),
+        Index("ix_campaign_hubs_gas", "campaign_id", "gas_supplier_id", "guid"),
         # A hub's campaigns, for the change-of-supplier tally trigger and per-hub reports.
         Index("ix_campaign_hubs_guid", "guid"),
     )
