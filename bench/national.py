@@ -1,0 +1,417 @@
+"""National scale (issue #12): each operation on a large estate against its floor, same data,
+same run, with the peak RSS of every process involved.
+
+One estate (default 10,000,000 hubs, 6 suppliers, the largest holding about half), one fresh
+database, a real `chfw serve` and `chfw worker` as subprocesses (configured by `CHFW_*`
+variables, as an operator runs them). Rows, in order, each against the minimum work the same
+result needs through the same driver and connection settings:
+
+  inventory import   `chfw inventory import` (CLI process)  vs COPY of the same rows into
+                     `hubs` in a second fresh database (its own process)
+  campaign create    POST /campaigns (API)                   vs INSERT ... SELECT of the same
+                     eligible snapshot into `campaign_hubs`, rolled back
+  AllEligible        SR 11.7 AllEligible of the largest supplier, to completion (a large
+                     request answers I99 and the worker completes it)   vs set-based: its
+                     votes inserted and its hubs' plans updated in one transaction, rolled back
+  SR 11.8 report     the largest supplier's whole-estate report, to the file (async, I99)
+                     vs COPY (SELECT the same rows) TO STDOUT into a file
+  SR 11.9 / GET campaign   median of 5 over HTTP (bar: 100 ms)
+  eligible-hubs      a supplier walking 1,000,000 rows in pages of 5,000 over HTTP vs the same
+                     keyset pages read through the driver
+
+Rolled-back floors on PostgreSQL skip only the commit record's flush; the data pages are
+written by the server's background processes either way.
+
+    .venv/bin/python bench/national.py --hubs 10000000              # PostgreSQL
+    .venv/bin/python bench/national.py --hubs 200000 --backend sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from chfw_api.demo.api import Api, dashboard, instruction
+from chfw_api.demo.processes import free_port, settings_env
+from chfw_api.demo.script import NEW_VERSION, RELEASE
+from chfw_api.estate import write_sample_estate
+
+PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
+BENCH = Path(__file__).resolve().parent
+
+
+def _database(backend: str, work: Path) -> tuple[str, Callable[[], None]]:
+    if backend == "sqlite":
+        return f"sqlite:///{work / (uuid.uuid4().hex + '.db')}", lambda: None
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"chfw_national_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return make_url(PG_ADMIN).set(database=name).render_as_string(False), drop
+
+
+def _prepare(url: str, parties: Path) -> dict[str, str]:
+    """Migrate, load the parties, issue one API key each."""
+    from chfw_api.bootstrap import build
+    from chfw_api.config import Settings
+    from chfw_api.persistence.migrations import upgrade
+    from chfw_api.services import parties as svc
+
+    c = build(Settings(database_url=url))
+    try:
+        upgrade(c.engine)
+        created = svc.load_parties(c.uow(), c.clock, document=json.loads(parties.read_text()))
+        return {p.code: svc.issue_key(c.uow(), c.clock, party_code=p.code).key for p in created}
+    finally:
+        c.dispose()
+
+
+def _timed_process(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one child process run to its end."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command} failed: {proc.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1024
+
+
+class Server:
+    def __init__(self, settings: dict[str, Any], logs: Path) -> None:
+        env = {**os.environ, **settings_env(settings), "CHFW_AUTO_MIGRATE": "false"}
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        cli = [sys.executable, "-m", "chfw_api.cli"]
+        logs.mkdir(parents=True, exist_ok=True)
+        self.api = subprocess.Popen(
+            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=(logs / "api.log").open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.worker = subprocess.Popen(
+            [*cli, "worker"], env=env, stdout=(logs / "worker.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for _ in range(600):
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"the API did not start; see {logs}")
+
+    def rss(self) -> dict[str, float]:
+        return {"api": _peak_mb(self.api.pid), "worker": _peak_mb(self.worker.pid)}
+
+    def stop(self) -> None:
+        for p in (self.api, self.worker):
+            p.terminate()
+            p.wait(30)
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float | None, str]] = []
+
+    def add(self, name: str, ours: float, floor: float | None, note: str = "") -> None:
+        self.rows.append((name, ours, floor, note))
+        ratio = f"{ours / floor:6.2f}" if floor else "     -"
+        floor_s = f"{floor:9.2f}" if floor is not None else "        -"
+        print(f"{name:26s} chfw {ours:9.2f}s  floor {floor_s}s  ratio {ratio}  {note}", flush=True)
+
+
+def _scalar(url: str, sql: str, **params: Any) -> Any:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql), params).scalar()
+    engine.dispose()
+    return value
+
+
+def _floor_copy_import(url: str, csv_path: Path) -> tuple[float, float]:
+    return _timed_process(
+        [sys.executable, str(BENCH / "inventory_import.py"), "--child", "floor", "--url", url,
+         "--csv", str(csv_path)],
+        dict(os.environ),
+    )  # fmt: skip
+
+
+def _floor_campaign(url: str, models: list[str]) -> float:
+    from chfw_api.persistence.database import make_engine
+
+    engine = make_engine(url)
+    marks = ", ".join(f"'{m}'" for m in models)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        cid = conn.exec_driver_sql("SELECT max(id) FROM campaigns").scalar()
+        start = time.perf_counter()
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE floor_hubs AS SELECT * FROM campaign_hubs WHERE false"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO floor_hubs (campaign_id, guid, model, csp_region, from_version, "
+            "import_supplier_id, gas_supplier_id, in_pilot, in_default_list, status) "
+            f"SELECT {cid}, guid, model, csp_region, firmware_version, import_supplier_id, "
+            f"gas_supplier_id, false, false, 'eligible' FROM hubs WHERE status = 'Commissioned' "
+            f"AND model IN ({marks}) AND firmware_version <> '{NEW_VERSION}'"
+        )
+        seconds = time.perf_counter() - start
+        trans.rollback()
+    engine.dispose()
+    return seconds
+
+
+def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_id: int) -> float:
+    from chfw_api.persistence.database import make_engine
+
+    engine = make_engine(url)
+    pg = url.startswith("postgresql")
+    when = "'2030-01-01T00:00:00+00:00'" if pg else "'2030-01-01 00:00:00.000000'"
+    with engine.connect() as conn:
+        trans = conn.begin()
+        start = time.perf_counter()
+        conn.exec_driver_sql(
+            "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, requested_at, "
+            f"instruction_id, as_import, as_gas) SELECT '{campaign_id}', 'SafeLaunch', ch.guid, "
+            f"{supplier_id}, {when}, 'FLOOR', coalesce(h.import_supplier_id = {supplier_id}, "
+            f"false), coalesce(h.gas_supplier_id = {supplier_id}, false) FROM campaign_hubs ch "
+            "JOIN hubs h "
+            f"ON h.guid = ch.guid WHERE ch.campaign_id = {campaign_row} AND NOT ch.in_pilot "
+            f"AND (h.import_supplier_id = {supplier_id} OR h.gas_supplier_id = {supplier_id})"
+        )
+        conn.exec_driver_sql(
+            f"UPDATE campaign_hubs SET status = 'instructed', planned_activation_at = {when} "
+            f"WHERE campaign_id = {campaign_row} AND guid IN (SELECT guid FROM instruction_votes "
+            "WHERE instruction_id = 'FLOOR')"
+        )
+        seconds = time.perf_counter() - start
+        trans.rollback()
+    engine.dispose()
+    return seconds
+
+
+def _floor_report(url: str, supplier_id: int, out: Path) -> float:
+    s = supplier_id
+    sql = (
+        f"SELECT h.guid, h.import_supplier_id = {s}, h.gas_supplier_id = {s}, "
+        "h.firmware_version, c.campaign_id, ch.status, ch.result_at, ch.planned_activation_at "
+        "FROM hubs h LEFT JOIN campaign_hubs ch ON ch.guid = h.guid LEFT JOIN campaigns c "
+        f"ON c.id = ch.campaign_id WHERE h.import_supplier_id = {s} OR h.gas_supplier_id = {s} "
+        "ORDER BY h.guid"
+    )
+    start = time.perf_counter()
+    if url.startswith("postgresql"):
+        import psycopg
+
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        with (
+            psycopg.connect(conninfo) as pg,
+            out.open("wb") as f,
+            pg.cursor() as cur,
+            cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy,
+        ):
+            for block in copy:
+                f.write(block)
+    else:
+        import csv
+        import sqlite3
+
+        db = sqlite3.connect(make_url(url).database or "")
+        with out.open("w", newline="") as f:
+            csv.writer(f).writerows(db.execute(sql))
+        db.close()
+    return time.perf_counter() - start
+
+
+def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not finish in {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hubs", type=int, default=10_000_000)
+    ap.add_argument("--backend", default="postgresql")
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args()
+    table = Table()
+    rss: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="chfw-national-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        estate = write_sample_estate(work / "estate", hubs=args.hubs, suppliers=6, seed=args.seed)
+        print(f"estate: {args.hubs:,} hubs written in {time.perf_counter() - t0:.0f}s", flush=True)
+        url, drop = _database(args.backend, work)
+        floor_url, floor_drop = _database(args.backend, work)
+        server: Server | None = None
+        try:
+            keys = _prepare(url, estate.parties_json)
+            _prepare(floor_url, estate.parties_json)
+            floor_s, floor_rss = _floor_copy_import(floor_url, estate.hubs_csv)
+            floor_drop()
+            env = {**os.environ, "CHFW_DATABASE_URL": url, "CHFW_LOG_LEVEL": "WARNING"}
+            ours_s, ours_rss = _timed_process(
+                [sys.executable, "-m", "chfw_api.cli", "inventory", "import",
+                 str(estate.hubs_csv)], env,
+            )  # fmt: skip
+            rss["import (CLI)"] = ours_rss
+            table.add("inventory import", ours_s, floor_s,
+                      f"RSS chfw {ours_rss:.0f} MB, floor {floor_rss:.0f} MB")  # fmt: skip
+
+            settings = {
+                "database_url": url,
+                "gateway_root": str(work / "gateway"),
+                "reports_dir": str(work / "reports"),
+                "max_body_bytes": 512 * 1024 * 1024,
+                "log_level": "WARNING",
+            }
+            server = Server(settings, work / "logs")
+            parties = json.loads(estate.parties_json.read_text())
+            dcc = parties["dcc"]["user_id"]
+            api = Api(server.url, keys=keys, dcc=dcc)
+            models = sorted(r[0] for r in _rows(url, "SELECT DISTINCT model FROM hubs"))
+            release = api.dcc("POST", "/api/v1/releases", json={**RELEASE, "model": models[0]})
+            start = time.perf_counter()
+            created = api.dcc("POST", "/api/v1/campaigns", json={
+                "release_id": release["id"], "reason": "national bench",
+                "device_models": models})  # fmt: skip
+            ours_s = time.perf_counter() - start
+            cid = created["campaign_id"]
+            campaign_row = _scalar(url, "SELECT id FROM campaigns WHERE campaign_id = :c", c=cid)
+            floor_s = min(_floor_campaign(url, models) for _ in range(2))
+            table.add("campaign create", ours_s, floor_s,
+                      f"{created['eligible_hubs']:,} eligible")  # fmt: skip
+
+            supplier_id, supplier, held = _rows(url, (
+                "SELECT p.id, p.code, count(*) FROM parties p JOIN hubs h ON "
+                "h.import_supplier_id = p.id OR h.gas_supplier_id = p.id "
+                "GROUP BY p.id, p.code ORDER BY count(*) DESC LIMIT 1"))[0]  # fmt: skip
+            floor_s = min(
+                _floor_all_eligible(url, campaign_row, cid, supplier_id) for _ in range(2)
+            )
+            when = datetime.now(UTC) + timedelta(days=60)
+            start = time.perf_counter()
+            answer = api.sr(supplier, "11.7", instruction(cid, "SafeLaunch", when))
+            if answer.code == "I99":
+                _wait(lambda: not _scalar(url, "SELECT count(*) FROM instruction_jobs WHERE "
+                                          "state = 'running'"), 7200, "AllEligible")  # fmt: skip
+            elif answer.code not in ("I0", "W110701"):
+                raise SystemExit(f"AllEligible: {answer.code} {answer.body[:500]}")
+            ours_s = time.perf_counter() - start
+            votes = _scalar(url, "SELECT count(*) FROM instruction_votes WHERE supplier_id = :s",
+                            s=supplier_id)  # fmt: skip
+            table.add("SR 11.7 AllEligible", ours_s, floor_s,
+                      f"{votes:,} hubs of {held:,} ({answer.code} first)")  # fmt: skip
+
+            floor_s = _floor_report(url, supplier_id, work / "floor-report.csv")
+            body = f"<sr:ReadCHFirmwareStatus><sr:CampaignID>{cid}</sr:CampaignID>" \
+                   "</sr:ReadCHFirmwareStatus>"  # fmt: skip
+            start = time.perf_counter()
+            answer = api.sr(supplier, "11.8", body)
+            report_id = answer.text("ReportID")
+            if answer.code == "I99" and report_id:
+                _wait(lambda: _scalar(url, "SELECT status FROM reports WHERE report_id = :r",
+                                      r=report_id) == "ready", 7200, "the report")  # fmt: skip
+            ours_s = time.perf_counter() - start
+            table.add("SR 11.8 report (largest)", ours_s, floor_s, f"{answer.code}")
+
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                got = api.sr(supplier, "11.9", dashboard())
+                times.append(time.perf_counter() - start)
+                assert got.code == "I0", got.body[:300]
+            table.add("SR 11.9 dashboard (p50)", statistics.median(times), None, "bar 0.100 s")
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                api.dcc("GET", f"/api/v1/campaigns/{cid}")
+                times.append(time.perf_counter() - start)
+            table.add("GET campaign (p50)", statistics.median(times), None, "bar 0.100 s")
+
+            pages, after, start = 0, None, time.perf_counter()
+            while pages < 200:
+                params: dict[str, Any] = {"limit": 5000, **({"after": after} if after else {})}
+                page = api.call(supplier, "GET", f"/api/v1/campaigns/{cid}/eligible-hubs",
+                                params=params, ok=(200,)).json()  # fmt: skip
+                pages += 1
+                after = page.get("next_after")
+                if not after:
+                    break
+            ours_s = time.perf_counter() - start
+            floor_s = _floor_pages(url, campaign_row, supplier_id, pages)
+            table.add("eligible-hubs pages", ours_s, floor_s, f"{pages} pages of 5,000")
+            rss.update(server.rss())
+        finally:
+            if server is not None:
+                server.stop()
+            drop()
+    print("peak RSS MB: " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+    return 0
+
+
+def _rows(url: str, sql: str) -> list[Any]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = list(conn.execute(text(sql)))
+    engine.dispose()
+    return rows
+
+
+def _floor_pages(url: str, campaign_row: int, supplier_id: int, pages: int) -> float:
+    from chfw_api.persistence.database import make_engine
+
+    engine = make_engine(url)
+    start = time.perf_counter()
+    with engine.connect() as conn:
+        after = ""
+        for _ in range(pages):
+            # As chfw reads a supplier's page: each role's index range, merged (never an OR,
+            # which no index can serve in GUID order).
+            found: dict[str, tuple[Any, ...]] = {}
+            for role in ("import_supplier_id", "gas_supplier_id"):
+                for row in conn.exec_driver_sql(
+                    "SELECT guid, model, csp_region, from_version, import_supplier_id, "
+                    f"gas_supplier_id, in_pilot, status FROM campaign_hubs WHERE campaign_id = "
+                    f"{campaign_row} AND {role} = {supplier_id} AND guid > '{after}' "
+                    "ORDER BY guid LIMIT 5000"
+                ):
+                    found[row[0]] = tuple(row)
+            if not found:
+                break
+            after = sorted(found)[:5000][-1]
+    engine.dispose()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
