@@ -163,22 +163,27 @@ def _floor_copy_import(url: str, csv_path: Path) -> tuple[float, float]:
 
 
 def _floor_campaign(url: str, models: list[str]) -> float:
+    """The eligible snapshot into `campaign_hubs` itself (its indexes and triggers, as chfw
+    writes it) for a stand-in campaign row, rolled back."""
     from chfw_api.persistence.database import make_engine
 
     engine = make_engine(url)
     marks = ", ".join(f"'{m}'" for m in models)
     with engine.connect() as conn:
         trans = conn.begin()
-        cid = conn.exec_driver_sql("SELECT max(id) FROM campaigns").scalar()
+        conn.exec_driver_sql(
+            "INSERT INTO campaigns (id, campaign_id, release_id, manufacturer, model, version, "
+            "operational_or_security, targeting, stage, notified_at, automatic_deployment_date, "
+            "stage_changed_at, pilot_planned, version_counter) SELECT 999999, 'FLOOR', id, "
+            "manufacturer, model, version, false, '{}', 'Notified', created_at, created_at, "
+            "created_at, false, 1 FROM firmware_releases LIMIT 1"
+        )
         start = time.perf_counter()
         conn.exec_driver_sql(
-            "CREATE TEMP TABLE floor_hubs AS SELECT * FROM campaign_hubs WHERE false"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO floor_hubs (campaign_id, guid, model, csp_region, from_version, "
+            "INSERT INTO campaign_hubs (campaign_id, guid, model, csp_region, from_version, "
             "import_supplier_id, gas_supplier_id, in_pilot, in_default_list, status) "
-            f"SELECT {cid}, guid, model, csp_region, firmware_version, import_supplier_id, "
-            f"gas_supplier_id, false, false, 'eligible' FROM hubs WHERE status = 'Commissioned' "
+            "SELECT 999999, guid, model, csp_region, firmware_version, import_supplier_id, "
+            "gas_supplier_id, false, false, 'eligible' FROM hubs WHERE status = 'Commissioned' "
             f"AND model IN ({marks}) AND firmware_version <> '{NEW_VERSION}'"
         )
         seconds = time.perf_counter() - start
@@ -220,7 +225,12 @@ def _floor_report(url: str, supplier_id: int, out: Path) -> float:
     s = supplier_id
     sql = (
         f"SELECT h.guid, h.import_supplier_id = {s}, h.gas_supplier_id = {s}, "
-        "h.firmware_version, c.campaign_id, ch.status, ch.result_at, ch.planned_activation_at "
+        "h.firmware_version, c.campaign_id, ch.status, ch.result_at, ch.planned_activation_at, "
+        "ch.in_pilot, (h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT NULL "
+        "AND h.import_supplier_id <> h.gas_supplier_id), EXISTS (SELECT 1 FROM instruction_votes "
+        "v WHERE v.campaign_id = c.campaign_id AND v.stage = CASE WHEN ch.in_pilot THEN 'Pilot' "
+        "ELSE 'SafeLaunch' END AND v.guid = h.guid AND v.supplier_id = CASE WHEN "
+        f"h.import_supplier_id = {s} THEN h.gas_supplier_id ELSE h.import_supplier_id END) "
         "FROM hubs h LEFT JOIN campaign_hubs ch ON ch.guid = h.guid LEFT JOIN campaigns c "
         f"ON c.id = ch.campaign_id WHERE h.import_supplier_id = {s} OR h.gas_supplier_id = {s} "
         "ORDER BY h.guid"
@@ -300,6 +310,7 @@ def main() -> int:
             api = Api(server.url, keys=keys, dcc=dcc)
             models = sorted(r[0] for r in _rows(url, "SELECT DISTINCT model FROM hubs"))
             release = api.dcc("POST", "/api/v1/releases", json={**RELEASE, "model": models[0]})
+            floor_s = min(_floor_campaign(url, models) for _ in range(2))  # before: same table
             start = time.perf_counter()
             created = api.dcc("POST", "/api/v1/campaigns", json={
                 "release_id": release["id"], "reason": "national bench",
@@ -307,7 +318,6 @@ def main() -> int:
             ours_s = time.perf_counter() - start
             cid = created["campaign_id"]
             campaign_row = _scalar(url, "SELECT id FROM campaigns WHERE campaign_id = :c", c=cid)
-            floor_s = min(_floor_campaign(url, models) for _ in range(2))
             table.add("campaign create", ours_s, floor_s,
                       f"{created['eligible_hubs']:,} eligible")  # fmt: skip
 

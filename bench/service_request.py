@@ -253,7 +253,7 @@ def main() -> int:
                             r.text[:500]
                         )
                     key_pem, cert_pem = generate_signing_identity("BENCH", serial=7)
-                    set_signing_certificate(c.uow(), code=supplier, pem=cert_pem.decode())
+                    set_signing_certificate(c.uow(), c.clock, code=supplier, pem=cert_pem.decode())
                     for i in range(args.runs):
                         counter += 1
                         body = sign_document(

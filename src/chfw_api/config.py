@@ -96,13 +96,13 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(default=0.5, gt=0, description="idle wait between claims")
     dcc_signing_key_file: FilePath | None = Field(
         default=None,
-        description="DCC's XML signing key (unencrypted PEM, ECDSA P-256): when set, with "
+        description="DCC's XML signing key (unencrypted ECDSA P-256, PEM or DER): when set, with "
         "dcc_signing_cert_file, every alert is XML-signed before it is sent or served",
     )
     dcc_signing_cert_file: FilePath | None = Field(
         default=None,
-        description="the PEM X.509 certificate of dcc_signing_key_file (its issuer and serial "
-        "name the key in each signature's KeyInfo)",
+        description="the X.509 certificate (PEM or DER) of dcc_signing_key_file (its issuer "
+        "and serial name the key in each signature's KeyInfo)",
     )
 
     # CSP Management Gateway (docs/csp-gateway.md).
@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         default=300, ge=0, description="how far ahead of our clock a CSP result may be dated"
     )
     gateway_claim_size: int = Field(default=200, ge=1, le=10_000, description="files per claim")
+    instruction_chunk_hubs: int = Field(
+        default=50_000,
+        ge=1,
+        le=500_000,
+        description="hubs per transaction when the worker completes a large SR 11.7",
+    )
     csp_sim_seed: int = Field(default=1, description="CSP simulator: seed for its failures")
     csp_sim_failure_rate: float = Field(default=0.02, ge=0, le=1)
     csp_sim_distribution_lead_seconds: int = Field(

@@ -41,6 +41,7 @@ from tests.integration.campaign_fixtures import (
     pilot_window,
 )
 from tests.integration.conftest import DCC_ID, SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC, Estate
+from tests.integration.deployed_fixtures import report_distributed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "var" / "screenshots" / "dashboard.png"
@@ -103,20 +104,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             container.uow(), container.clock, kind=kind, code=code, name=name, roles=roles,
             regions=regions,
         )  # fmt: skip
-    keys = {code: _key(container, code) for code in (DCC_ID, SUPPLIER_A, "CSP-N")}
+    keys = {code: _key(container, code) for code in (DCC_ID, SUPPLIER_A, "CSP-N", "CSP-C")}
     bearer = {code: {"Authorization": f"Bearer {k}"} for code, k in keys.items()}
-    estate = Estate(bearer[DCC_ID], bearer[SUPPLIER_A], {}, {}, bearer["CSP-N"], {})
+    estate = Estate(bearer[DCC_ID], bearer[SUPPLIER_A], {}, {}, bearer["CSP-N"], bearer["CSP-C"])
     app = create_app(container)
     with TestClient(app) as client:
-        load_hubs(client, estate)
+        hubs = load_hubs(client, estate)
         cid = create_campaign(
             client, estate, create_release(client, estate), with_pilot=True, **pilot_window()
         )["campaign_id"]
         other = create_release(client, estate, model="OTHER-1", version="0200B100")
-        create_campaign(client, estate, other)
+        other_id = create_campaign(client, estate, other)["campaign_id"]
+        # The incident is about firmware already out (BR6.2): the campaign without a pilot's.
+        report_distributed(client, estate.csp_central, other_id, hubs.other_model[:1])
     supplier = party_service.authenticate(container.uow(read_only=True), key=keys[SUPPLIER_A])
     incident_service.raise_incident(
-        container.uow(), container.clock, caller=supplier, campaign_id=cid, severity="High",
+        container.uow(), container.clock, caller=supplier, campaign_id=other_id, severity="High",
         description="Two pilot hubs lost their HAN after activation <b>not bold</b>",
     )  # fmt: skip
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

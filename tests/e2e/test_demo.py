@@ -23,7 +23,9 @@ from chfw_api.bootstrap import build
 from chfw_api.config import Settings
 from chfw_api.delivery import signing
 from chfw_api.demo.backoffice import alerts_in, verify_signature
+from chfw_api.demo.checks import failed as failed_checks
 from chfw_api.demo.clock import OffsetFileClock
+from chfw_api.demo.processes import client_url, free_port
 from chfw_api.demo.run import DemoResult, Options, run_demo
 from chfw_api.domain.clock import SystemClock
 from chfw_api.services.audit import verify
@@ -67,8 +69,9 @@ def test_the_campaign_ran_to_closure(result: DemoResult) -> None:
     assert result.campaign["stage"] == "Closed"
     assert result.campaign["pilot_outcome"] == "Succeeded"
     assert result.campaign["safe_launch_outcome"] == "Succeeded"
-    failed = [name for name, ok in result.checks.items() if ok is False]
-    assert failed == []
+    assert failed_checks(result.checks) == []
+    assert result.checks["dead_letters"] == 0
+    assert result.checks["bad_signatures"] == 0
     assert result.checks["small_batch_refused"] == "E110703" or len(result.estate.suppliers) < 2
     assert (result.report or result.work).exists()
 
@@ -238,8 +241,51 @@ def test_without_a_clock_file_the_system_clock_is_used() -> None:
         c.dispose()
 
 
+def test_a_figure_that_breaks_its_invariant_fails_the_demo() -> None:
+    held = {
+        "every_hub_finished": True,
+        "dead_letters": 0,
+        "bad_signatures": 0,
+        "split_waiting_held_back": (12, 0),
+        "split_waiting_released": (12, 12),
+        "small_batch_refused": "E110703",
+        "audit_chain": "intact, 9 entries",
+    }
+    assert failed_checks(held) == []
+    for name, broken in [
+        ("every_hub_finished", False),
+        ("dead_letters", 1),
+        ("bad_signatures", 3),
+        ("split_waiting_held_back", (12, 1)),
+        ("split_waiting_released", (12, 11)),
+        ("small_batch_refused", "I0"),
+    ]:
+        assert failed_checks({**held, name: broken}) == [name]
+
+
 def test_the_demo_also_runs_with_the_api_and_worker_in_threads(tmp_path: Path) -> None:
-    small = run_demo(Options(hubs=400, seed=2, out=tmp_path, quiet=True, mode="thread"))
+    port = free_port()
+    small = run_demo(Options(hubs=400, seed=2, out=tmp_path, quiet=True, mode="thread", port=port))
+    assert small.api_url == f"http://127.0.0.1:{port}"  # `chfw demo --port`
     assert small.campaign["stage"] == "Closed"
-    assert [name for name, ok in small.checks.items() if ok is False] == []
+    assert failed_checks(small.checks) == []
     assert sum(o.alerts for o in small.offices) == sum(small.outbox_by_code.values()) > 0
+
+
+def test_the_demo_reaches_an_api_bound_to_every_address_through_loopback() -> None:
+    assert client_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert client_url("::", 8080) == "http://[::1]:8080"
+    assert client_url("10.0.0.5", 9000) == "http://10.0.0.5:9000"
+
+
+def test_chfw_demo_takes_the_api_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import chfw_api.demo.main
+    from chfw_api.cli import app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(chfw_api.demo.main, "main", lambda **kw: seen.update(kw) or 0)
+    r = CliRunner().invoke(app, ["demo", "--host", "0.0.0.0", "--port", "8123", "--hubs", "200"])
+    assert r.exit_code == 0, r.output
+    assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)

@@ -58,7 +58,9 @@ def test_revoked_key_is_refused_at_once(client: TestClient, estate: Estate) -> N
     issued = client.post(f"/api/v1/parties/{SUPPLIER_A}/keys", headers=estate.dcc).json()
     headers = {"Authorization": f"Bearer {issued['key']}"}
     assert client.get("/api/v1/hubs", headers=headers).status_code == 200
-    r = client.delete(f"/api/v1/keys/{issued['id']}", headers=estate.dcc)
+    r = client.request(
+        "DELETE", f"/api/v1/keys/{issued['id']}", headers=estate.dcc, json={"reason": "rotated"}
+    )
     assert r.status_code == 200 and r.json()["revoked_at"] is not None
     assert client.get("/api/v1/hubs", headers=headers).status_code == 401
 
@@ -66,7 +68,9 @@ def test_revoked_key_is_refused_at_once(client: TestClient, estate: Estate) -> N
 def test_suspended_party_is_refused(client: TestClient, estate: Estate) -> None:
     # covers: X2
     r = client.put(
-        f"/api/v1/parties/{SUPPLIER_A}/status", headers=estate.dcc, json={"status": "suspended"}
+        f"/api/v1/parties/{SUPPLIER_A}/status",
+        headers=estate.dcc,
+        json={"status": "suspended", "reason": "contract ended"},
     )
     assert r.status_code == 200
     r = client.get("/api/v1/hubs", headers=estate.supplier_a)

@@ -22,6 +22,7 @@ from tests.integration.campaign_fixtures import (
     pilot_window,
 )
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC, Estate
+from tests.integration.deployed_fixtures import report_distributed
 
 NS = {"sr": "http://www.dccinterface.co.uk/ServiceUserGateway"}
 
@@ -320,6 +321,7 @@ def test_incident_triage_pauses_and_resumes_with_decisions_alerted(
 
     hubs = load_hubs(client, estate)
     cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    report_distributed(client, estate.csp_central, cid, hubs.a_only[:1])  # deployed firmware
     supplier = authenticate(container.uow(), key=estate.supplier_a["Authorization"].split()[1])
     incident = raise_incident(
         container.uow(),

@@ -20,6 +20,7 @@ from tests.integration.campaign_fixtures import (
     pilot_window,
 )
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC, Estate
+from tests.integration.deployed_fixtures import report_distributed
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -52,6 +53,13 @@ def _campaign(client: TestClient, estate: Estate, **body: object) -> str:
     return str(
         create_campaign(client, estate, create_release(client, estate), **body)["campaign_id"]
     )
+
+
+def _deploy_one(client: TestClient, estate: Estate, cid: str) -> None:
+    """The Central CSP reports its first hub of the campaign has received the firmware."""
+    page = client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.dcc).json()
+    first = next(h["guid"] for h in page["items"] if h["csp_region"] == "Central")
+    report_distributed(client, estate.csp_central, cid, [first])
 
 
 def test_overview_shows_campaign_stage_counts_and_each_actors_deadlines(
@@ -122,6 +130,7 @@ def test_campaign_page_shows_shares_actions_decisions_incidents_and_alert_counts
 ) -> None:
     # covers: BR5.5, BR1.3, BR6.3
     cid = _campaign(client, estate)
+    _deploy_one(client, estate, cid)  # an incident is about deployed firmware (BR6.2)
     r = client.post(
         f"/api/v1/campaigns/{cid}/decisions",
         headers=estate.dcc,
@@ -141,7 +150,8 @@ def test_campaign_page_shows_shares_actions_decisions_incidents_and_alert_counts
     assert "Paused (resumes to Notified)" in page
     assert _row(page, SUPPLIER_A)[:3] == [SUPPLIER_A, "9", "5"]
     assert _row(page, SUPPLIER_B)[:3] == [SUPPLIER_B, "3", "4"]
-    assert _row(page, "eligible") == ["eligible", "14", "0"]
+    assert _row(page, "eligible") == ["eligible", "13", "0"]
+    assert _row(page, "distributed") == ["distributed", "1", "0"]
     decision = _rows(page, "decisions")[1]
     assert decision[1:5] == ["pause", "Notified → Paused", "Held", "—"]
     assert _row(page, "INC-")[1:3] == [cid, SUPPLIER_B]
@@ -159,6 +169,7 @@ def test_hostile_text_is_escaped_everywhere(
     load_hubs(client, estate)
     release = create_release(client, estate, release_note_ref=HOSTILE)
     cid = create_campaign(client, estate, release)["campaign_id"]
+    _deploy_one(client, estate, cid)
     supplier = party_service.authenticate(
         container.uow(read_only=True), key=_key(estate.supplier_a)
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from chfw_api.duis.keys import generate_signing_identity
 from tests.integration.conftest import Estate
 
-CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+# A certificate that can verify requests (ECDSA P-256): a PEM header alone is not enough.
+CERT = generate_signing_identity("Alpha Energy")[1].decode()
 
 
 def test_register_supplier_normalises_user_id(client: TestClient, estate: Estate) -> None:

@@ -18,6 +18,7 @@ from tests.integration.campaign_fixtures import (
     pilot_window,
 )
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate
+from tests.integration.deployed_fixtures import deployed_campaign
 
 A, B = SUPPLIER_A, SUPPLIER_B
 
@@ -154,7 +155,7 @@ def test_replayed_or_lower_counter_acts_on_nothing(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
     # covers: X3
-    _hubs, cid = _pilot_campaign(client, estate)
+    _hubs, cid = deployed_campaign(client, estate)
     data = sr.envelope(A, "11.10", sr.incident(cid), counter=5_000_000)
     assert sr.code(sr.post(client, estate.supplier_a, data)[1]) == "I0"
     r, doc = sr.post(client, estate.supplier_a, data)
@@ -168,7 +169,7 @@ def test_concurrent_requests_with_one_counter_pass_once(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
     # covers: X3
-    _hubs, cid = _pilot_campaign(client, estate)
+    _hubs, cid = deployed_campaign(client, estate)
     data = sr.envelope(A, "11.10", sr.incident(cid), counter=7_000_000)
     codes: list[str] = []
 
@@ -261,7 +262,7 @@ def test_dashboard_shows_outstanding_actions_and_others_next_dates(
 
 def test_incident_via_service_request_is_high_priority(client: TestClient, estate: Estate) -> None:
     # covers: BR6.2
-    hubs, cid = _pilot_campaign(client, estate)
+    hubs, cid = deployed_campaign(client, estate)
     _r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.10", sr.incident(
         cid, hubs.a_only[:1], stop=True)))  # fmt: skip
     assert sr.code(doc) == "I0"
@@ -304,7 +305,7 @@ def test_registered_certificate_makes_signatures_mandatory(
     from chfw_api.duis.keys import generate_signing_identity
     from chfw_api.duis.signature import sign_document
 
-    _hubs, cid = _pilot_campaign(client, estate)
+    _hubs, cid = deployed_campaign(client, estate)
     key, cert = generate_signing_identity("U1", serial=4242, now=START)
     r = client.put(f"/api/v1/parties/{A}/certificate", headers=estate.dcc,
                    json={"certificate_pem": cert.decode()})  # fmt: skip

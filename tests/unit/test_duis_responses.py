@@ -158,7 +158,11 @@ results: st.SearchStrategy[tuple[ServiceResult, ServiceReference]] = st.one_of(
         st.none() | counts,
     ).map(lambda r: (r, _SR.INSTRUCT_DEPLOYMENT)),
     st.builds(
-        StatusReport, moments, st.lists(hubs, max_size=4).map(tuple), st.none() | ids, counts
+        StatusReport,
+        moments,
+        st.lists(hubs, max_size=4).map(tuple),
+        st.none() | ids,
+        rejections(_SR.READ_FIRMWARE_STATUS),
     ).map(lambda r: (r, _SR.READ_FIRMWARE_STATUS)),
     st.builds(ReportPending, ids).map(lambda r: (r, _SR.READ_FIRMWARE_STATUS)),
     st.builds(Dashboard, moments, st.lists(campaigns, max_size=3).map(tuple)).map(
@@ -228,7 +232,9 @@ def test_the_code_says_whether_all_some_or_none_were_taken() -> None:
     assert outcome_code(ScheduleResult(1, 2, (bad,))) == "W110601"
     assert outcome_code(InstructionResult(dry_run=False, accepted=0)) == "E110707"
     assert outcome_code(InstructionResult(dry_run=True, accepted=9, rejected=(bad,))) == "W110701"
-    assert outcome_code(StatusReport(AT, omitted=2)) == "W110801"
+    not_yours = GuidRejection(guid_from_int(2), GuidReason.NOT_YOURS, "not a hub you serve")
+    assert outcome_code(StatusReport(AT, rejected=(not_yours,))) == "W110801"
+    assert outcome_code(StatusReport(AT, report_id="RPT-1", total=5000)) == "I0"
     assert outcome_code(ReportPending("R-1")) == "I99"
     assert http_status("I99") == 202 and http_status("W110701") == 200
     # Nothing taken: an E code, yet the body still names every GUID (more than 100 fit).
@@ -340,8 +346,9 @@ def test_each_error_maps_to_one_documented_code() -> None:
     assert error_code(Unauthenticated("who?")) == "E1"
     assert error_code(Forbidden("not for you")) == "E2"
     assert error_code(NotFound("no such campaign")) == "E110017"
-    assert error_code(IllegalTransition(current="Closed", attempted="x", allowed=[])) == "E110020"
-    assert error_code(Conflict("busy")) == "E110020"
+    # Every state an SR can be refused in has its own code; a stray conflict is a broken rule.
+    assert error_code(IllegalTransition(current="Closed", attempted="x", allowed=[])) == "E110019"
+    assert error_code(Conflict("busy")) == "E110019"
     assert error_code(ValidationFailed("bad", [Problem("x")])) == "E110019"
     assert error_code(DomainError("odd")) == "E110019"
     assert error_code(xml_errors.XmlRejected(xml_errors.TOO_LARGE, "big")) == "E110003"

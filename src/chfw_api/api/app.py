@@ -8,7 +8,9 @@ from fastapi import FastAPI
 
 from chfw_api import __version__
 from chfw_api.api import problems
+from chfw_api.api.access import add_access
 from chfw_api.api.middleware import BodyLimit, RequestContext
+from chfw_api.api.openapi_links import add_links
 from chfw_api.api.openapi_schema import document_errors
 from chfw_api.api.routes import (
     campaigns,
@@ -41,9 +43,9 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     generate = app.openapi
 
-    def openapi() -> dict[str, Any]:  # error responses as served (api/openapi_schema.py)
+    def openapi() -> dict[str, Any]:  # errors as served; links; who may call what
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(generate())
+            app.openapi_schema = add_access(add_links(document_errors(generate())))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -65,9 +67,11 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
     settings = container.settings
 
-    def limit_for(path: str) -> int:
+    def limit_for(path: str) -> int | None:
         if path == inventory.IMPORT_PATH:
             return settings.max_import_body_bytes
+        if path == service_requests.SERVICE_PATH:
+            return None  # the route reads within max_body_bytes itself and answers E110003
         return settings.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=limit_for)

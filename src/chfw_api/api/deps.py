@@ -54,3 +54,12 @@ def require_dcc(caller: CallerDep) -> Caller:
 
 
 DccDep = Annotated[Caller, Depends(require_dcc)]
+
+
+def require_csp(caller: CallerDep) -> Caller:
+    """For endpoints that read a large body: the role is checked before a byte is parsed."""
+    caller.require(PartyKind.CSP)
+    return caller
+
+
+CspDep = Annotated[Caller, Depends(require_csp)]

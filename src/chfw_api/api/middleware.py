@@ -60,10 +60,12 @@ class RequestContext:
 class BodyLimit:
     """Refuses bodies over the cap with 413 problem+json, by Content-Length or while streaming.
 
-    `limit_for(path)` lets bulk endpoints (inventory import) have a larger cap.
+    `limit_for(path)` lets bulk endpoints (inventory import) have a larger cap, and says None
+    for a route that enforces its own cap because it answers in its own format (`/serviceD`
+    refuses an oversize body as a DUIS `sr:Response` E110003).
     """
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int | None]) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -72,6 +74,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _reject(send, limit)

@@ -95,6 +95,10 @@ WWW_AUTHENTICATE = {
     }
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+DOCUMENT_RULE = (
+    "the document's own grammar and rules (the XSD or CSV columns the description names); "
+    "a refusal names the line or element"
+)
 
 
 def _problem_content() -> dict[str, Any]:
@@ -139,6 +143,15 @@ def _references(node: Any, ref: str) -> bool:
     return False
 
 
+def _document_body_rules(op: dict[str, Any]) -> None:
+    """A body that is a document (a Service Request's XML, a CSP file, an inventory CSV) is
+    checked against its own grammar, which JSON Schema cannot carry: say so in `x-chfw-rules`
+    (api/fields.py), the list of what an operation checks beyond its schema."""
+    content = (op.get("requestBody") or {}).get("content", {})
+    if content and "application/json" not in content:
+        op.setdefault("x-chfw-rules", {})["body"] = DOCUMENT_RULE
+
+
 def document_errors(generated: dict[str, Any]) -> dict[str, Any]:
     """A copy of FastAPI's generated document with the error responses as served."""
     doc = copy.deepcopy(generated)
@@ -146,6 +159,7 @@ def document_errors(generated: dict[str, Any]) -> dict[str, Any]:
         for method, op in item.items():
             if method not in METHODS:
                 continue
+            _document_body_rules(op)
             responses: dict[str, Any] = op.setdefault("responses", {})
             for status in _statuses(op):
                 responses.setdefault(status, {"description": DEFAULT_DESCRIPTIONS[status]})

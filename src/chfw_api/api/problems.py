@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from chfw_api.domain.errors import (
     Conflict,
@@ -23,6 +24,7 @@ from chfw_api.domain.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://chfw.example/problems/"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 log = logging.getLogger("chfw.api")
 
 # Most specific first.
@@ -65,13 +67,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "location": ".".join(str(p) for p in e.get("loc", ())),
-                "reason": e.get("msg", ""),
-            }
-            for e in exc.errors()
-        ]
+        errors = [_validation_problem(e) for e in exc.errors()]
         return problem(
             422,
             "Validation failed",
@@ -82,13 +78,41 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _reason(exc.status_code), str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem(exc.status_code, _reason(exc.status_code), str(exc.detail))
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+
+
+def _validation_problem(error: Any) -> dict[str, str]:
+    """One request validation error as a problem item: where (`body.results.3.guid`), the
+    member it names (`guid`, as a domain refusal names it) and why."""
+    loc = [str(p) for p in error.get("loc", ())]
+    item = {"location": ".".join(loc), "reason": str(error.get("msg", ""))}
+    names = [p for p in loc[1:] if not p.isdigit()]
+    if names:
+        item["field"] = names[-1]
+    return item
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110 `Allow` on a 405).
+
+    Starlette answers a 405 from the first route whose path matches, and without the other
+    routes' methods; a resource such as a webhook endpoint is several routes.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
 
 
 def _reason(status: int) -> str:

@@ -7,12 +7,15 @@ is the console script, and `worker_jobs` is re-exported for the demo and docs/de
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from chfw_api.config import Settings
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = ["DbUrl", "app", "console", "out", "worker_jobs"]
 
@@ -29,7 +32,27 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", help="overrides CHF
 
 
 def _settings(database_url: str | None = None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
+    """The settings, or one line per bad variable and exit 1 (never a validation dump)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(database_url=database_url) if database_url else Settings()
+    except ValidationError as exc:
+        for line in settings_problems(exc):
+            console.print(f"[red]error:[/red] {line}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """Each settings error as `CHFW_NAME: reason`; a rule over several variables (loc empty)
+    names them itself."""
+    lines = []
+    for e in exc.errors(include_url=False):
+        reason = str(e.get("msg", "")).removeprefix("Value error, ")
+        loc = e.get("loc") or ()
+        name = f"CHFW_{str(loc[0]).upper()}" if loc else ""
+        lines.append(f"{name}: {reason}" if name else reason)
+    return lines
 
 
 def _container(database_url: str | None = None):  # type: ignore[no-untyped-def]
@@ -38,8 +61,8 @@ def _container(database_url: str | None = None):  # type: ignore[no-untyped-def]
     return build(_settings(database_url))
 
 
-def _fail(message: str, problems: list[object] | None = None) -> None:
-    console.print(f"[red]error:[/red] {message}")
+def _fail(message: str, problems: list[object] | None = None) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
     for p in problems or []:
         console.print(f"  {p}")
     raise typer.Exit(1)

@@ -3,17 +3,21 @@ generating a deterministic sample estate to load."""
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chfw_api.cli import DbUrl, _container, _fail, app, console, out
+
+if TYPE_CHECKING:
+    from chfw_api.domain.parties import Caller
 
 parties_app: typer.Typer = typer.Typer(help="Parties and API keys.", no_args_is_help=True)
 inventory_app: typer.Typer = typer.Typer(help="Smart Metering Inventory.", no_args_is_help=True)
@@ -44,10 +48,13 @@ def parties_create(
             name=name,
             roles=[SupplierRole(r) for r in role or []],
             regions=[CspRegion(r) for r in region or []],
+            actor=_operator().code,
         )
         out.print(f"registered {party.kind} {party.code}")
         if key:
-            issued = svc.issue_key(c.uow(), c.clock, party_code=party.code, label="cli")
+            issued = svc.issue_key(
+                c.uow(), c.clock, party_code=party.code, label="cli", actor=_operator().code
+            )
             out.print(f"API key (shown once): {issued.key}")
     except (DomainError, ValueError) as exc:
         _fail(str(exc), getattr(exc, "problems", None))
@@ -105,24 +112,41 @@ def parties_issue_key(code: str, label: str = "", database_url: DbUrl = None) ->
 
     c = _container(database_url)
     try:
-        issued = svc.issue_key(c.uow(), c.clock, party_code=code, label=label)
+        issued = svc.issue_key(
+            c.uow(), c.clock, party_code=code, label=label, actor=_operator().code
+        )
     except DomainError as exc:
         _fail(str(exc))
     out.print(f"key id {issued.id} (shown once): {issued.key}")
 
 
 @parties_app.command("revoke-key")
-def parties_revoke_key(key_id: int, database_url: DbUrl = None) -> None:
-    """Revoke an API key by its id."""
+def parties_revoke_key(
+    key_id: int,
+    reason: Annotated[str, typer.Option(help="why: kept in the audit trail (required)")],
+    database_url: DbUrl = None,
+) -> None:
+    """Revoke an API key by its id (never an active DCC party's last live key)."""
     from chfw_api.domain.errors import DomainError
     from chfw_api.services import parties as svc
 
     c = _container(database_url)
     try:
-        info = svc.revoke_key(c.uow(), c.clock, key_id=key_id)
+        info = svc.revoke_key(c.uow(), c.clock, caller=_operator(), key_id=key_id, reason=reason)
     except DomainError as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "problems", None))
     out.print(f"key {info.id} of {info.party_code} revoked at {info.revoked_at}")
+
+
+def _operator() -> Caller:
+    """Whoever runs the CLI, as the audit trail names them: `cli:<login>`."""
+    from chfw_api.domain.parties import Caller, PartyKind
+
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment
+        login = "unknown"
+    return Caller(party_id=0, kind=PartyKind.DCC, code=f"cli:{login}")
 
 
 @inventory_app.command("import")

@@ -24,6 +24,7 @@ def worker_jobs() -> list[PeriodicJob]:
     from chfw_api.services.estate_status import produce_reports
     from chfw_api.services.gateway_outbound import write_pending_files
     from chfw_api.services.hub_tallies import fold_hub_tallies
+    from chfw_api.services.instruction_jobs import advance_instruction_jobs
     from chfw_api.services.pilot_lists import PilotSettings, select_for_silent_suppliers
 
     def tick(c: Container) -> object:
@@ -43,9 +44,13 @@ def worker_jobs() -> list[PeriodicJob]:
     def tallies(c: Container) -> object:
         return fold_hub_tallies(c.uow)
 
+    def instructions(c: Container) -> object:
+        return advance_instruction_jobs(c.uow, c.clock.now, chunk=c.settings.instruction_chunk_hubs)
+
     return [
         PeriodicJob("campaign-tick", 5.0, tick),
         PeriodicJob("hub-tallies-fold", 60.0, tallies),  # reads stay small (issue #12)
+        PeriodicJob("instruction-chunks", 1.0, instructions),  # large SR 11.7s (issue #12)
         PeriodicJob("automatic-deployment-br36", 30.0, automatic),
         PeriodicJob("pilot-selection-ad09", 60.0, pilots),
         PeriodicJob("estate-reports", 2.0, reports),

@@ -3,11 +3,25 @@ and the periodic jobs of `chfw_api.cli.jobs`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chfw_api.cli import DbUrl, _container, app, console
+from chfw_api.cli import DbUrl, _container, _fail, app, console
+
+if TYPE_CHECKING:
+    from chfw_api.bootstrap import Container
+    from chfw_api.duis.alert_signing import BodySigner
+
+
+def _alert_signer(container: Container) -> BodySigner | None:
+    """The DCC alert signer, loaded before any work starts; a key or certificate that cannot
+    be used is one line on stderr and exit 1."""
+    try:
+        return container.alert_body_signer
+    except ValueError as exc:
+        container.dispose()
+        _fail(str(exc))
 
 
 @app.command()
@@ -25,6 +39,7 @@ def serve(
 
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
+    _alert_signer(container)  # the pull feed signs too: a bad key stops here, not per request
     if container.settings.auto_migrate:
         upgrade(container.engine)
     uvicorn.run(
@@ -53,13 +68,14 @@ def worker(
 
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
+    sign_body = _alert_signer(container)
     report = run(
         serve_worker(
             container,
             jobs=worker_jobs(),
             once=once,
             max_seconds=max_seconds,
-            sign_body=container.alert_body_signer,
+            sign_body=sign_body,
             freeze_gc=True,
         )
     )

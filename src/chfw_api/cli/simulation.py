@@ -78,9 +78,23 @@ def demo(
     mode: Annotated[str, typer.Option(help="subprocess or thread (API and worker)")] = (
         "subprocess"
     ),
+    host: Annotated[str, typer.Option(help="address the API it starts listens on")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65_535, help="port of that API (0: a free one)")
+    ] = 0,
 ) -> None:
     """Play a whole campaign end to end on an accelerated clock, through the real interfaces;
     print a summary and write <out>/report.html (docs/demo.md)."""
     from chfw_api.demo.main import main
 
-    raise typer.Exit(main(hubs=hubs, database_url=database_url, seed=seed, out=out_dir, mode=mode))
+    raise typer.Exit(
+        main(
+            hubs=hubs,
+            database_url=database_url,
+            seed=seed,
+            out=out_dir,
+            mode=mode,
+            host=host,
+            port=port,
+        )
+    )

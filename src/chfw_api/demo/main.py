@@ -9,8 +9,18 @@ from rich.console import Console
 from chfw_api.demo.processes import Mode
 
 
-def main(*, hubs: int, database_url: str | None, seed: int, out: Path, mode: str) -> int:
+def main(
+    *,
+    hubs: int,
+    database_url: str | None,
+    seed: int,
+    out: Path,
+    mode: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> int:
     from chfw_api.demo.api import DemoError
+    from chfw_api.demo.checks import failed as failed_checks
     from chfw_api.demo.report import write_report
     from chfw_api.demo.run import Options, run_demo
     from chfw_api.demo.summary import print_summary
@@ -19,7 +29,9 @@ def main(*, hubs: int, database_url: str | None, seed: int, out: Path, mode: str
         raise SystemExit(f"--mode is subprocess or thread, not {mode!r}")
     chosen: Mode = "subprocess" if mode == "subprocess" else "thread"
     console = Console(stderr=True)
-    options = Options(hubs=hubs, database_url=database_url, seed=seed, out=out, mode=chosen)
+    options = Options(
+        hubs=hubs, database_url=database_url, seed=seed, out=out, mode=chosen, host=host, port=port
+    )
     try:
         result = run_demo(options, console)
     except DemoError as exc:
@@ -27,7 +39,7 @@ def main(*, hubs: int, database_url: str | None, seed: int, out: Path, mode: str
         return 2
     result.report = write_report(result, out / "report.html")
     print_summary(result, Console())
-    failed = [name for name, ok in result.checks.items() if ok is False]
+    failed = failed_checks(result.checks)
     console.print(f"report: {result.report}")
     if failed:
         console.print(f"[red]invariants failed: {', '.join(failed)}[/red]")

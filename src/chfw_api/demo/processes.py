@@ -80,18 +80,33 @@ class Services:
                 )
 
 
-def start(settings: Mapping[str, Any], *, mode: Mode, logs: Path) -> Services:
-    """Start the API on a free loopback port and one delivery worker; wait for /readyz."""
+def client_url(host: str, port: int) -> str:
+    """Where the demo itself reaches an API bound to `host`: a wildcard address is not one to
+    connect to, so the loopback of its family stands in for it."""
+    reach = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{reach}]:{port}" if ":" in reach else f"http://{reach}:{port}"
+
+
+def start(
+    settings: Mapping[str, Any],
+    *,
+    mode: Mode,
+    logs: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Services:
+    """Start the API on `host:port` (port 0: a free one) and one delivery worker; wait for
+    /readyz."""
     logs.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    services = Services(mode, f"http://127.0.0.1:{port}", logs)
+    port = port or free_port()
+    services = Services(mode, client_url(host, port), logs)
     try:
         if mode == "subprocess":
             env = {**os.environ, **settings_env(settings), "CHFW_AUTO_MIGRATE": "false"}
             cli = [sys.executable, "-m", "chfw_api.cli"]
             profile = os.environ.get("CHFW_DEMO_PROFILE")  # profiling: pyinstrument, docs/demo.md
             for name, args in (
-                ("api", ["serve", "--host", "127.0.0.1", "--port", str(port)]),
+                ("api", ["serve", "--host", host, "--port", str(port)]),
                 ("worker", ["worker"]),
             ):
                 command = [*cli, *args]
@@ -104,7 +119,7 @@ def start(settings: Mapping[str, Any], *, mode: Mode, logs: Path) -> Services:
                         subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=os.getcwd())
                     )
         else:
-            _start_threads(services, Settings(**settings), port)
+            _start_threads(services, Settings(**settings), host, port)
         _wait_ready(services)
     except BaseException:
         services.stop()
@@ -123,7 +138,7 @@ def _wait_ready(services: Services, timeout: float = 60.0) -> None:
     raise RuntimeError(f"the API did not become ready in {timeout:.0f}s; see {services.logs}")
 
 
-def _start_threads(services: Services, settings: Settings, port: int) -> None:
+def _start_threads(services: Services, settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from chfw_api.api.app import create_app
@@ -135,7 +150,7 @@ def _start_threads(services: Services, settings: Settings, port: int) -> None:
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(api_container),
-            host="127.0.0.1",
+            host=host,
             port=port,
             log_config=None,
             access_log=False,

@@ -8,6 +8,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from chfw_api.demo.checks import failed as failed_checks
 from chfw_api.demo.run import DemoResult
 from chfw_api.demo.summary import LABELS, describe
 from chfw_api.demo.svg import Series, gantt, line_chart, stacked_bars
@@ -189,7 +190,7 @@ def render(result: DemoResult) -> str:
         (f"{received:,}", "alerts delivered, signatures verified"),
         (f"{result.elapsed:.0f} s", f"real time ({result.options.mode} mode)"),
     ]
-    failed = {LABELS.get(k, k) for k, v in result.checks.items() if v is False}
+    failed = {LABELS.get(k, k) for k in failed_checks(result.checks)}
     checks = [
         [escape(label), f'<span class="{"bad" if label in failed else "ok"}">{escape(v)}</span>']
         for label, v in describe(result.checks)

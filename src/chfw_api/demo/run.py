@@ -39,6 +39,8 @@ class Options:
     split_share: float = 0.44  # of dual-fuel hubs: about a third of all hubs are split
     mode: processes.Mode = "subprocess"
     quiet: bool = False
+    host: str = "127.0.0.1"  # where the API listens; port 0 picks a free one
+    port: int = 0
 
 
 @dataclass
@@ -60,6 +62,7 @@ class DemoResult:
     elapsed: float
     sr_codes: list[tuple[str, str, str]] = field(default_factory=list)
     report: Path | None = None
+    api_url: str = ""
     audit_entries: int = 0
     t0: datetime = datetime.min
 
@@ -135,7 +138,13 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         with track.stage("Database + parties + keys"):
             keys = _bootstrap(settings, estate)
         with track.stage(f"API + worker ({options.mode})"):
-            services = processes.start(settings, mode=options.mode, logs=work / "logs")
+            services = processes.start(
+                settings,
+                mode=options.mode,
+                logs=work / "logs",
+                host=options.host,
+                port=options.port,
+            )
             stack.callback(services.stop)
         api = Api(services.api_url, keys=keys, dcc=estate.dcc)
         stack.callback(api.close)
@@ -206,6 +215,7 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         arrivals=arrivals,
         elapsed=time.time() - started,
         sr_codes=demo.sr_codes,
+        api_url=services.api_url,
         audit_entries=entries,
         t0=demo.t0,
     )

@@ -22,6 +22,7 @@ from chfw_api.domain.alert_envelope import AlertEnvelope as AlertEnvelope
 from chfw_api.domain.alert_envelope import PendingAlert as PendingAlert
 from chfw_api.domain.alert_envelope import make_alert_id as make_alert_id
 from chfw_api.domain.incidents import PendingEffect
+from chfw_api.domain.planned_groups import PlannedGroup
 from chfw_api.domain.releases import Priority, Severity
 from chfw_api.domain.stages import DeploymentKind, Outcome
 
@@ -220,20 +221,26 @@ class CampaignSuperseded(AlertMessage):
 
 @dataclass(frozen=True, slots=True)
 class InstructionStatus(AlertMessage):
-    """N80 (BR3.3, BR5.1): an instruction was received; what DCC now plans, hub by hub.
+    """N80 (BR3.3, BR5.1): an instruction was received; what DCC now plans.
 
-    `planned_activation_at` is absent while split-supplier hubs await the other supplier.
+    `planned` gives each planned time with its hub count; `planned_activation_at` is the
+    latest of them. `hubs` lists split hubs one by one only for a small instruction
+    (`planned_groups.for_alert`); `hubs_in_report` says the detail is in SR 11.8 instead.
+    The copy sent to a split hub's other supplier has no `requested_activation_at`: it learns
+    only that a second supplier has instructed and what is now planned (BR3.3).
     """
 
     code: ClassVar[str] = "N80"
     campaign_id: str
     instruction_id: str
     stage: DeploymentKind
-    requested_activation_at: datetime
+    requested_activation_at: datetime | None
     planned_activation_at: datetime | None
     accepted: int
     rejected: int
     hubs: tuple[HubInstructionState, ...] = ()
+    planned: tuple[PlannedGroup, ...] = ()
+    hubs_in_report: bool = False
 
 
 @dataclass(frozen=True, slots=True)

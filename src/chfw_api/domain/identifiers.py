@@ -13,7 +13,8 @@ from chfw_api.domain.errors import InvalidIdentifier
 Guid = NewType("Guid", str)
 UserId = NewType("UserId", str)
 
-_EUI64 = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
+EUI64_PATTERN = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"  # also the API schema's pattern
+_EUI64 = re.compile(EUI64_PATTERN)
 
 
 def is_eui64(text: str) -> bool:

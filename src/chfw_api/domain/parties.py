@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chfw_api.domain.errors import Forbidden
+from chfw_api.domain.errors import Conflict, Forbidden, Problem
 
 
 class PartyKind(enum.StrEnum):
@@ -96,3 +96,52 @@ class ApiKeyInfo:
     label: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+# --- changing who can get in ---------------------------------------------------------------
+
+
+class LockOut(Conflict):
+    """A change that would leave the DCC no way in through the API: only database access
+    would recover the service, so it is refused and the way round is named."""
+
+    code = "lock-out"
+
+
+def reason_problems(reason: str) -> list[Problem]:
+    """A change to a party or its keys says why (X1): the audit trail keeps the reason."""
+    return [] if reason.strip() else [Problem("must not be blank", field="reason")]
+
+
+def check_key_revocation(party: Party, *, key_id: int, live_keys: int) -> None:
+    """An active DCC party keeps at least one live key: revoking its last one would shut it out
+    of the service it runs. (A suspended party is already shut out; its keys may all go.)"""
+    if party.kind is PartyKind.DCC and party.status is PartyStatus.ACTIVE and live_keys <= 1:
+        raise LockOut(
+            f"API key {key_id} is the last live key of DCC party {party.code}: revoking it would "
+            "leave the DCC no way in but the database; issue another key first",
+            party=party.code,
+            key_id=key_id,
+        )
+
+
+def check_status_change(
+    party: Party, status: PartyStatus, *, actor: str, other_dcc_with_keys: int
+) -> None:
+    """No party suspends itself (its own request would be its last), and the DCC is never left
+    without an active party holding a live key."""
+    if status is not PartyStatus.SUSPENDED or party.status is PartyStatus.SUSPENDED:
+        return
+    if party.code == actor:
+        raise LockOut(
+            f"party {party.code} cannot suspend itself: its keys would stop working at once; "
+            "another DCC party may suspend it",
+            party=party.code,
+        )
+    if party.kind is PartyKind.DCC and other_dcc_with_keys == 0:
+        raise LockOut(
+            f"{party.code} is the only active DCC party with a live API key: suspending it "
+            "would leave the DCC no way in but the database; register or reactivate another "
+            "DCC party, with a key, first",
+            party=party.code,
+        )

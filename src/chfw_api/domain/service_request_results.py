@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 
 from chfw_api.domain.errors import DomainError, Problem
 from chfw_api.domain.parties import SupplierRole
+from chfw_api.domain.planned_groups import PlannedGroup
 from chfw_api.domain.releases import Priority
+from chfw_api.domain.reports import SecondSupplier
 from chfw_api.domain.service_requests import ServiceReference
 from chfw_api.domain.stages import Stage
 
@@ -41,6 +43,9 @@ class GuidReason(enum.StrEnum):
     NOT_IN_PILOT = "not-in-pilot"  # a pilot schedule or instruction names a non-pilot hub
     IN_PILOT = "in-pilot"  # safe launch is every eligible hub less the pilot group (C4)
     ALREADY_INSTRUCTED = "already-instructed"  # this supplier instructed it in this campaign
+    # Where a request only reads or reports on the supplier's own hubs (11.8, 11.10), saying
+    # "unknown" apart from "another supplier's" would tell it which GUIDs are live hubs (X2).
+    NOT_YOURS = "unknown-or-not-yours"
 
 
 _COMMON_REASONS = frozenset(
@@ -57,8 +62,10 @@ GUID_REASONS: Mapping[ServiceReference, frozenset[GuidReason]] = {
         GuidReason.IN_PILOT,
         GuidReason.ALREADY_INSTRUCTED,
     },
+    _SR.READ_FIRMWARE_STATUS: frozenset({GuidReason.NOT_YOURS}),
+    _SR.RAISE_INCIDENT: frozenset({GuidReason.NOT_YOURS}),
 }
-"""The per-GUID reasons each SR can give; only 11.5-11.7 answer GUID by GUID."""
+"""The per-GUID reasons each SR can give; 11.8 and 11.10 only ever say "not yours"."""
 
 
 class Refusal(enum.StrEnum):
@@ -102,11 +109,18 @@ class ServiceRequestRefused(DomainError):
     code = "service-request-refused"
 
     def __init__(
-        self, refusal: Refusal, detail: str, problems: tuple[Problem, ...] = (), **extra: Any
+        self,
+        refusal: Refusal,
+        detail: str,
+        problems: tuple[Problem, ...] = (),
+        *,
+        rejected: tuple[GuidRejection, ...] = (),
+        **extra: Any,
     ) -> None:
         super().__init__(detail, refusal=refusal.value, **extra)
         self.refusal = refusal
         self.problems = problems
+        self.rejected = rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +181,8 @@ class ScheduleResult:
 class InstructionResult:
     """11.7: what was instructed (or, in a dry run, would be), when it activates, and the hubs
     waiting for a second supplier (BR3.3: how many, never who). A dry run records nothing, so
-    it has no instruction ID."""
+    it has no instruction ID. Hubs planned differently are told apart in `planned` (each time
+    with its hub count); `planned_activation_at` is the latest of those times."""
 
     SERVICE_REFERENCE: ClassVar[ServiceReference] = _SR.INSTRUCT_DEPLOYMENT
     dry_run: bool
@@ -176,19 +191,27 @@ class InstructionResult:
     instruction_id: str | None = None
     planned_activation_at: datetime | None = None
     awaiting_second_supplier: int | None = None
+    planned: tuple[PlannedGroup, ...] = ()
+    # A large AllEligible instruction: recorded and answered now (I99), completed by the
+    # worker in chunks; its N80 gives the totals when done (issue #12).
+    deferred: bool = False
 
     def __post_init__(self) -> None:
         _non_negative(accepted=self.accepted, awaiting=self.awaiting_second_supplier)
         _check(self, self.SERVICE_REFERENCE, self.rejected)
         if self.dry_run and self.instruction_id is not None:
             raise ValueError("a dry run records nothing, so it has no instruction ID")
+        if self.deferred and (self.dry_run or self.instruction_id is None):
+            raise ValueError("a deferred instruction is recorded: it has an instruction ID")
         if self.planned_activation_at is not None and self.planned_activation_at.tzinfo is None:
             raise ValueError("planned activation time must carry a time zone")
 
 
 @dataclass(frozen=True, slots=True)
 class HubStatus:
-    """One hub of a status report (BR5.3); `roles` is the supplier's own role(s) for it."""
+    """One hub of a status report (BR5.3); `roles` is the supplier's own role(s) for it.
+    `planned_at` is when it is planned to activate; `second_supplier` whether a split hub's
+    other supplier has instructed, never who (BR3.3)."""
 
     guid: str
     roles: frozenset[SupplierRole]
@@ -196,6 +219,8 @@ class HubStatus:
     campaign_id: str | None = None
     status: str | None = None
     status_at: datetime | None = None
+    planned_at: datetime | None = None
+    second_supplier: SecondSupplier | None = None
 
     def __post_init__(self) -> None:
         if not self.roles:
@@ -204,21 +229,25 @@ class HubStatus:
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
-    """11.8 answered at once. `omitted` counts named hubs left out as unknown or not the
-    supplier's: saying which would tell a supplier about another's hubs (X2)."""
+    """11.8 answered at once. `rejected` lists each named GUID left out as unknown or not the
+    supplier's, never saying which of the two (X2). Read by ReportID, `total` is the report's
+    size and `hubs` only its first rows: the whole report is its CSV file."""
 
     SERVICE_REFERENCE: ClassVar[ServiceReference] = _SR.READ_FIRMWARE_STATUS
     generated_at: datetime
     hubs: tuple[HubStatus, ...] = ()
     report_id: str | None = None
-    omitted: int = 0
+    rejected: tuple[GuidRejection, ...] = ()
+    total: int | None = None
 
     def __post_init__(self) -> None:
-        _non_negative(omitted=self.omitted)
+        _check(self, self.SERVICE_REFERENCE, self.rejected)
+        if self.total is not None and self.total < len(self.hubs):
+            raise ValueError(f"a report of {self.total} hubs cannot list {len(self.hubs)}")
 
     @property
     def hub_count(self) -> int:
-        return len(self.hubs)
+        return len(self.hubs) if self.total is None else self.total
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +334,13 @@ class RejectionProblem:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A whole request refused: the response code, one sentence, and each problem found."""
+    """A whole request refused: the response code, one sentence, each problem found, and each
+    GUID that caused it (BR5.2: every one, where problems stop at 100)."""
 
     code: str
     reason: str
     problems: tuple[RejectionProblem, ...] = ()
+    rejected: tuple[GuidRejection, ...] = ()
 
 
 ServiceResult = (

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from chfw_api.duis.parser import DEFAULT_MAX_DEPTH, parse_xml
@@ -21,13 +24,51 @@ BodySigner = Callable[[bytes], bytes]
 """One alert document (UTF-8 XML) in, the same document with its `ds:Signature` out."""
 
 
-def make_body_signer(key_pem: str | bytes, cert_pem: str | bytes) -> BodySigner:
+KEY_EXPECTED = "an unencrypted ECDSA P-256 private key (PKCS#8 or SEC1), PEM or DER"
+CERT_EXPECTED = "an X.509 certificate, PEM or DER"
+
+
+def _key_pem(data: bytes) -> bytes:
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            key = serialization.load_pem_private_key(data, None)
+        else:
+            key = serialization.load_der_private_key(data, None)
+    except TypeError:  # a key protected by a passphrase
+        raise ValueError(f"the key is encrypted; expected {KEY_EXPECTED}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ValueError(f"the key cannot be read; expected {KEY_EXPECTED}") from None
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _cert_pem(data: bytes) -> bytes:
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            cert = x509.load_pem_x509_certificate(data)
+        else:
+            cert = x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise ValueError(f"the certificate cannot be read; expected {CERT_EXPECTED}") from None
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def make_body_signer(key: str | bytes, cert: str | bytes) -> BodySigner:
     """A body signer with the key and certificate loaded (and checked to be a P-256 pair) once.
 
-    Raises `ValueError` if the key or certificate cannot be read or do not belong together.
-    The returned function is safe to call from several threads at once.
+    Either may be PEM or DER (HSMs and `openssl ... -outform DER` write DER; operators need not
+    convert). Raises `ValueError` with a one-line reason if the key or certificate cannot be
+    read or they do not belong together. The returned function is safe to call from several
+    threads at once.
     """
-    sign = make_signer(key_pem, cert_pem, deterministic=True)
+
+    def raw(data: str | bytes) -> bytes:
+        return data.encode() if isinstance(data, str) else bytes(data)
+
+    sign = make_signer(_key_pem(raw(key)), _cert_pem(raw(cert)), deterministic=True)
 
     def sign_body(body: bytes) -> bytes:
         # Our own stored alert, so no size limit (an N80 for a large instruction can exceed

@@ -81,6 +81,7 @@ _REPEATED: dict[str, tuple[str | None, str]] = {
     "constraints": (None, "Constraint"),
     "failures": (None, "HubFailure"),
     "hubs": (None, "Hub"),
+    "planned": (None, "PlannedActivation"),
 }
 _WORDS = {"id": "ID", "at": "DateTime"}
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

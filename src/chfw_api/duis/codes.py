@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chfw_api.domain.errors import (
-    Conflict,
     DomainError,
     Forbidden,
     NotFound,
@@ -75,7 +74,8 @@ def _table(*rows: tuple[str, ResponseCode]) -> dict[str, ResponseCode]:
 
 CODES: Mapping[str, ResponseCode] = _table(
         _c("I0", ALL, 200, "processed"),
-        _c("I99", "11.8", 202, "accepted for asynchronous processing; alert N83 follows"),
+        _c("I99", "11.7, 11.8", 202, "accepted for asynchronous processing; alert N83 (11.8) "
+           "or N80 (11.7) follows"),
         # DUIS general codes, DUIS meanings.
         _c("E1", ALL, 403, "unknown User: the RequestID originator is not a registered "
            "Service User, or not the party whose API key sent the request"),
@@ -122,7 +122,6 @@ CODES: Mapping[str, ResponseCode] = _table(
         _c("E110018", ALL, 409, "the campaign has ended (closed, stopped, revoked or "
            "superseded) and takes no more requests"),
         _c("E110019", ALL, 422, "the request breaks a rule; the problems say which"),
-        _c("E110020", ALL, 409, "the request conflicts with the campaign's current state"),
         # 11.5 Submit Preferred Pilot List.
         _c("E110501", "11.5", 409, "the campaign takes no preferred pilot list now (no pilot "
            "for this release, AD03, or the pilot has started)"),
@@ -180,12 +179,16 @@ CODES: Mapping[str, ResponseCode] = _table(
            "N83"),
         _c("E110803", "11.8", 422, "FirmwareStatus is not a known status"),
         _c("W110801", "11.8", 200, "reported; some named hubs were left out as unknown or "
-           "not this User's (X2: which is not said)"),
+           "not this User's (X2: which is not said), each listed"),
+        _c("E110811", "11.8", None, "hub not known or not this User's (X2: which is not said)",
+           device=True),
         # 11.10 Raise CH Firmware Incident.
         _c("E111001", "11.10", 422, "a named GUID is not known or not this User's; nothing "
            "recorded (each listed)"),
         _c("E111002", "11.10", 409, "nothing of this campaign is deployed yet: an incident "
            "concerns deployed firmware (BR6.2)"),
+        _c("E111011", "11.10", None, "hub not known or not this User's (X2: which is not said)",
+           device=True),
 )  # fmt: skip
 """Every response code this service sends, by code."""
 
@@ -240,6 +243,8 @@ DEVICE_CODES: Mapping[ServiceReference, Mapping[GuidReason, str]] = {
         GuidReason.IN_PILOT: "E110714",
         GuidReason.ALREADY_INSTRUCTED: "E110715",
     },
+    _SR.READ_FIRMWARE_STATUS: {GuidReason.NOT_YOURS: "E110811"},
+    _SR.RAISE_INCIDENT: {GuidReason.NOT_YOURS: "E111011"},
 }
 """The `ReasonCode` of a rejected GUID, per SR (the reasons each SR gives: `GUID_REASONS`)."""
 
@@ -248,7 +253,6 @@ ERROR_CODES: tuple[tuple[type[DomainError], str], ...] = (
     (Unauthenticated, "E1"),
     (Forbidden, "E2"),
     (NotFound, "E110017"),
-    (Conflict, "E110020"),
     (ValidationFailed, "E110019"),
     (DomainError, "E110019"),
 )
@@ -285,8 +289,10 @@ def outcome_code(result: ServiceResult) -> str:
         return result.code
     if isinstance(result, ReportPending):
         return "I99"
+    if isinstance(result, InstructionResult) and result.deferred:
+        return "I99"
     if isinstance(result, StatusReport):
-        return "W110801" if result.omitted else "I0"
+        return "W110801" if result.rejected else "I0"
     if isinstance(result, Dashboard | IncidentRaised):
         return "I0"
     none_taken, some_rejected = _PARTIAL[type(result)]
@@ -318,7 +324,7 @@ def rejection(error: DomainError | xml.XmlRejected) -> Rejection:
     if len(found) > MAX_PROBLEMS:
         more = len(found) - (MAX_PROBLEMS - 1)
         found = [*found[: MAX_PROBLEMS - 1], RejectionProblem(f"and {more} more problems")]
-    return Rejection(code, reason, tuple(found))
+    return Rejection(code, reason, tuple(found), getattr(error, "rejected", ()))
 
 
 def _where(line: int | None, path: str | None) -> str | None:

@@ -7,18 +7,26 @@ mistake opens a hole:
 
 1. the raw bytes are bounded in size and must be UTF-8 that starts with markup, so that a
    byte-level scan cannot be dodged with UTF-16, UTF-32 or EBCDIC;
-2. any `<!DOCTYPE` or `<!ENTITY` in the bytes is refused before a parser sees them;
+2. any `<!DOCTYPE` or `<!ENTITY` in the bytes is refused before a parser sees them, and so is
+   a body denser in elements or attributes than any message of ours (`duis.shape`): what a
+   tree costs grows with its nodes, not its bytes;
 3. libxml2 runs with entity resolution, DTD loading and network access off, and its own
    resource limits on (no `huge_tree`), so a 30,000-deep nesting stops at its depth limit;
 4. the parsed tree is checked again: no DOCTYPE, no DTD, no entity nodes, and no deeper than
-   the caller's depth limit (walked iteratively, never recursively).
+   the caller's depth limit (walked iteratively, never recursively);
+5. schema validation streams over the bytes and stops at the first chunk with an error, so a
+   body with 100,000 invalid values costs a few errors, not 100,000 of them (each error lxml
+   keeps is nearly a kilobyte, and a tree validation keeps every one).
 
 Every refusal is an `XmlRejected` with a code from `duis.errors` and a reason a person can act on.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +40,9 @@ from chfw_api.duis.errors import (
     XmlProblem,
     XmlRejected,
 )
-from chfw_api.duis.schema import REQUEST, log_entries, require_root, validate
+from chfw_api.duis.schema import REQUEST, load_schema, log_entries, require_root
+from chfw_api.duis.shape import check_shape
+from chfw_api.duis.stream_validation import CHUNK, validate_stream, watched
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 """16 MiB: an 11.7 instruction for 250,000 GUIDs fits (BR3.7 asks for 50,000+ per batch)."""
@@ -51,18 +61,22 @@ _ACCEPTED_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 _ENTITY_ERRORS = frozenset({"ERR_UNDECLARED_ENTITY", "WAR_UNDECLARED_ENTITY"})
 
 
+_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    # Not collect_ids=False: with it, libxml2 2.14 loads an external DTD despite load_dtd.
+}
+_PRECEDENCE_BYTES = CHUNK
+
+
 def _parser() -> etree.XMLParser:
     """A fresh parser per document: lxml parsers keep state and are not shared across threads."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        # Not collect_ids=False: with it, libxml2 2.14 loads an external DTD despite load_dtd.
-    )
+    return etree.XMLParser(**_PARSER_OPTIONS)
 
 
 def _check_bytes(data: bytes, max_bytes: int) -> None:
@@ -93,11 +107,9 @@ def _check_bytes(data: bytes, max_bytes: int) -> None:
         )
 
 
-def _syntax_rejection(
-    exc: etree.XMLSyntaxError, parser: etree.XMLParser, max_depth: int
-) -> XmlRejected:
+def _syntax_rejection(exc: etree.XMLSyntaxError, log: list[Any], max_depth: int) -> XmlRejected:
     """Turn libxml2's first error into our code; its own limits (depth 256) count as ours."""
-    entries = [e for e in log_entries(parser.error_log) if e.level >= etree.ErrorLevels.ERROR]
+    entries = [e for e in log if e.level >= etree.ErrorLevels.ERROR]
     first = entries[0] if entries else None
     message = first.message if first is not None else str(exc.msg)
     line = first.line if first is not None else exc.lineno
@@ -141,6 +153,28 @@ def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:
     return False
 
 
+def _reading_refusal(raw: bytes, max_depth: int) -> XmlRejected | None:
+    """What reading the start of a body that `check_shape` refused meets first (malformed, an
+    entity, too deep), if anything: that answer comes first for a body of any shape. Read with
+    events, one chunk at a time and at most `_PRECEDENCE_BYTES`, so the refused shape is
+    never built whole."""
+    parser = etree.XMLPullParser(events=("start", "end"), **_PARSER_OPTIONS)
+    depth = 0
+    with watched() as watch:
+        try:
+            for offset in range(0, min(len(raw), _PRECEDENCE_BYTES), CHUNK):
+                parser.feed(raw[offset : min(offset + CHUNK, _PRECEDENCE_BYTES)])
+                for event, _element in parser.read_events():
+                    depth += 1 if event == "start" else -1
+                    if depth > max_depth:
+                        return XmlRejected(
+                            TOO_DEEP, f"elements are nested deeper than {max_depth} levels"
+                        )
+        except etree.XMLSyntaxError as exc:
+            return _syntax_rejection(exc, watch.first, max_depth)
+    return None
+
+
 def parse_xml(
     data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
 ) -> etree._Element:
@@ -152,11 +186,15 @@ def parse_xml(
         raise TypeError(f"parse_xml takes the raw body as bytes, not {type(data).__name__}")
     raw = bytes(data)
     _check_bytes(raw, max_bytes)
+    try:
+        check_shape(raw)
+    except XmlRejected as refusal:
+        raise _reading_refusal(raw, max_depth) or refusal from None
     parser = _parser()
     try:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_rejection(exc, parser, max_depth) from None
+        raise _syntax_rejection(exc, log_entries(parser.error_log), max_depth) from None
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks doctype / internalDTD
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlRejected(FORBIDDEN_DTD, "document type declarations are not accepted")
@@ -165,6 +203,27 @@ def parse_xml(
     if _depth_exceeds(root, max_depth):
         raise XmlRejected(TOO_DEEP, f"elements are nested deeper than {max_depth} levels")
     return root
+
+
+_GIVE_BACK_ABOVE = 1024 * 1024
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # glibc only
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def _give_back(size: int) -> None:
+    """After refusing a large body, return the pages its tree used to the system. glibc keeps
+    freed small blocks for reuse, so without this RSS stays at the refused body's peak; with
+    it a refusal costs nothing once answered."""
+    trim = _malloc_trim() if size >= _GIVE_BACK_ABOVE else None
+    if trim is not None:
+        trim(0)
 
 
 def parse_validated(
@@ -177,9 +236,16 @@ def parse_validated(
 ) -> etree._Element:
     """`parse_xml`, then insist on the root element and validate against our schema."""
     root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth)
-    require_root(root, expected_root)
-    validate(root, schema_dir=schema_dir)
-    return root
+    try:
+        require_root(root, expected_root)
+        validate_stream(bytes(data), load_schema(schema_dir), root)
+    except XmlRejected as exc:
+        refusal = exc.with_traceback(None)  # its frames hold the tree
+    else:
+        return root
+    del root
+    _give_back(len(data))
+    raise refusal
 
 
 def parse_request(

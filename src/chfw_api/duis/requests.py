@@ -74,9 +74,13 @@ BODY_ELEMENTS: dict[str, ServiceReference] = {
 """The `sr:Body` child of each Service Request."""
 
 _NS = f"{{{NS_SR}}}"
-_ID_SNIFF = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?RequestID>\s*([^<\s]{1,80})\s*<")
-_SR_SNIFF = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?ServiceReference>\s*(11\.(?:10|[5-9]))\s*<")
-_SNIFF_WINDOW = 4096
+_TAG = rb"<(?:[A-Za-z_][\w.\-]*:)?"  # an opening tag, any namespace prefix
+_ATTRS = rb"(?:\s[^<>]*)?>"  # and any attributes (e.g. a namespace declaration)
+_ID_SNIFF = re.compile(_TAG + rb"RequestID" + _ATTRS + rb"\s*([^<\s]{1,80})\s*<")
+_SR_SNIFF = re.compile(_TAG + rb"ServiceReference" + _ATTRS + rb"\s*(11\.(?:10|[5-9]))\s*<")
+_BODY_SNIFF = re.compile(_TAG + rb"(" + b"|".join(n.encode() for n in BODY_ELEMENTS) + rb")[\s/>]")
+SNIFF_WINDOW = 4096
+"""How much of an unreadable body is searched for its RequestID and SR, to echo them."""
 _REQUEST_ID_SHAPE = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:" * 2 + r"[1-9][0-9]{0,19}")
 
 
@@ -302,13 +306,17 @@ def sniff_header(data: bytes) -> tuple[str | None, ServiceReference | None]:
 
     Never trusted for anything but the echo: the body was refused.
     """
-    head = bytes(data[:_SNIFF_WINDOW])
+    head = bytes(data[:SNIFF_WINDOW])
     found_id = _ID_SNIFF.search(head)
-    found_sr = _SR_SNIFF.search(head)
     request_id = found_id.group(1).decode("ascii", "replace") if found_id else None
     if request_id is not None:
         match = _REQUEST_ID_SHAPE.fullmatch(request_id)
         if match is None or int(request_id.rsplit(":", 1)[1]) > 2**64 - 1:
             request_id = None
-    reference = ServiceReference(found_sr.group(1).decode("ascii")) if found_sr else None
+    found_sr = _SR_SNIFF.search(head)
+    if found_sr is not None:
+        return request_id, ServiceReference(found_sr.group(1).decode("ascii"))
+    # No usable ServiceReference (missing, misspelt, out of range): the body element names it.
+    found_body = _BODY_SNIFF.search(head)
+    reference = BODY_ELEMENTS[found_body.group(1).decode("ascii")] if found_body else None
     return request_id, reference

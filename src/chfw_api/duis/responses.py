@@ -1,7 +1,8 @@
 """Results of Service Requests as DUIS-shaped `sr:Response` documents.
 
-Header, as DUIS answers a request: `RequestID` echoed (left out only when the body was too broken
-to find one), `ResponseID`, `ResponseCode` (I0, I99, W..., E...: `codes.outcome_code`),
+Header, as DUIS answers a request: `RequestID` echoed and `ResponseID` (both left out only when
+the body was too broken to find a RequestID: a ResponseID's counter must be one the request
+gave), `ResponseCode` (I0, I99, W..., E...: `codes.outcome_code`),
 `ResponseDateTime`. Body: `sr:ResponseMessage` naming the SR again, then the result element.
 
 Every response is validated against our schema before it leaves (`check`, on by default): a
@@ -141,6 +142,11 @@ def _instruction(parent: etree._Element, result: InstructionResult) -> None:
     _add(body, "RejectedCount", len(result.rejected))
     _optional(body, "PlannedActivationDateTime", result.planned_activation_at)
     _optional(body, "AwaitingSecondSupplierCount", result.awaiting_second_supplier)
+    for group in result.planned:
+        element = _add(body, "PlannedActivation", None)
+        _add(element, "PlannedActivationDateTime", group.planned_activation_at)
+        _add(element, "AwaitingInstruction", group.awaiting_instruction)
+        _add(element, "HubCount", group.hub_count)
     _rejected(body, result.rejected, result.SERVICE_REFERENCE)
 
 
@@ -161,6 +167,9 @@ def _status_report(parent: etree._Element, result: StatusReport) -> None:
         _optional(element, "CampaignID", hub.campaign_id)
         _optional(element, "FirmwareStatus", hub.status)
         _optional(element, "StatusDateTime", hub.status_at)
+        _optional(element, "PlannedActivationDateTime", hub.planned_at)
+        _optional(element, "SecondSupplier", hub.second_supplier and hub.second_supplier.value)
+    _rejected(body, result.rejected, result.SERVICE_REFERENCE)
 
 
 def _report_pending(parent: etree._Element, result: ReportPending) -> None:
@@ -199,7 +208,7 @@ def _incident(parent: etree._Element, result: IncidentRaised) -> None:
     _add(body, "EmergencyStopRequested", result.emergency_stop_requested)
 
 
-def _rejection(parent: etree._Element, result: Rejection) -> None:
+def _rejection(parent: etree._Element, result: Rejection, sr: ServiceReference) -> None:
     body = _add(parent, "RequestRejection", None)
     _add(body, "ReasonText", clean_text(result.reason))
     for problem in result.problems[:100]:
@@ -207,9 +216,10 @@ def _rejection(parent: etree._Element, result: Rejection) -> None:
         if problem.location:
             _add(element, "Location", clean_text(problem.location, SHORT_TEXT))
         _add(element, "Text", clean_text(problem.text))
+    _rejected(body, result.rejected, sr)
 
 
-def _result(message: etree._Element, result: ServiceResult) -> None:
+def _result(message: etree._Element, result: ServiceResult, sr: ServiceReference) -> None:
     match result:
         case PilotListResult():
             _pilot_list(message, result)
@@ -226,14 +236,14 @@ def _result(message: etree._Element, result: ServiceResult) -> None:
         case IncidentRaised():
             _incident(message, result)
         case Rejection():
-            _rejection(message, result)
+            _rejection(message, result, sr)
 
 
 def response_element(
     result: ServiceResult,
     *,
     service_reference: ServiceReference,
-    response_id: str,
+    response_id: str | None,
     at: datetime,
     request_id: str | None = None,
 ) -> etree._Element:
@@ -245,13 +255,13 @@ def response_element(
     response.set("schemaVersion", SCHEMA_VERSION)
     header = _add(response, "Header", None)
     _optional(header, "RequestID", request_id)
-    _add(header, "ResponseID", response_id)
+    _optional(header, "ResponseID", response_id)
     _add(header, "ResponseCode", outcome_code(result))
     _add(header, "ResponseDateTime", at)
     message = _add(_add(response, "Body", None), "ResponseMessage", None)
     _add(message, "ServiceReference", service_reference.value)
     _add(message, "ServiceReferenceVariant", service_reference.value)
-    _result(message, result)
+    _result(message, result, service_reference)
     return response
 
 
@@ -259,7 +269,7 @@ def render_response(
     result: ServiceResult,
     *,
     service_reference: ServiceReference,
-    response_id: str,
+    response_id: str | None,
     at: datetime,
     request_id: str | None = None,
     check: bool = True,
@@ -288,7 +298,7 @@ def render_error(
     error: DomainError | XmlRejected,
     *,
     service_reference: ServiceReference,
-    response_id: str,
+    response_id: str | None,
     at: datetime,
     request_id: str | None = None,
     check: bool = True,

@@ -190,6 +190,17 @@ def _load_certificate(certificate_pem: str | bytes) -> x509.Certificate:
     return certificate
 
 
+def certificate_problem(certificate_pem: str | bytes) -> str | None:
+    """Why a certificate could never verify a request in our scheme (unreadable, or not an
+    ECDSA P-256 key), or None. Asked when one is registered, so a bad one is refused then
+    rather than found on every request after (E110016)."""
+    try:
+        _load_certificate(certificate_pem)
+    except SignatureRejected as exc:
+        return exc.reason
+    return None
+
+
 def is_signed(root: etree._Element) -> bool:
     """Whether the document carries any ds:Signature (to decide the policy: a User with a
     registered certificate must sign; `verify_request` then says whether the signature holds)."""

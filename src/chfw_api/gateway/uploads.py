@@ -7,10 +7,10 @@ the rules that judge the entries live in `domain.csp_uploads`.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from chfw_api.domain.csp_uploads import RawPeriod, RawUpload, UploadKind
+from chfw_api.domain.csv_rows import csv_rows
 from chfw_api.domain.errors import Problem, ValidationFailed
 from chfw_api.duis import XmlRejected, parse_validated
 from chfw_api.gateway.xml import parse_datetime, qname, refused
@@ -63,8 +63,8 @@ def parse_upload_xml(
 def parse_upload_csv(text: str, kind: UploadKind) -> RawUpload:
     """A CSV upload. Lists: a `DeviceID` column. Schedules: `PeriodStart,PeriodEnd,GroupLabel,
     DeviceID`, one row per hub; rows sharing start, end and label form one period (C5)."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
+    rows = csv_rows(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(rows, (1, []))[1]]
     wanted = ["PeriodStart", "PeriodEnd", "GroupLabel", "DeviceID"] if kind.is_schedule else []
     if kind.is_schedule and header != wanted:
         raise ValidationFailed(
@@ -75,7 +75,7 @@ def parse_upload_csv(text: str, kind: UploadKind) -> RawUpload:
     problems: list[Problem] = []
     guids: list[tuple[str, str]] = []
     groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-    for line, row in enumerate(reader, 2):
+    for line, row in rows:
         if line > MAX_CSV_ROWS:
             raise ValidationFailed(f"at most {MAX_CSV_ROWS:,} rows per upload")
         if not row or all(not c.strip() for c in row):

@@ -18,6 +18,7 @@ from chfw_api.persistence.repositories.gateway import GatewayRepository
 from chfw_api.persistence.repositories.guardrails import GuardrailRepository
 from chfw_api.persistence.repositories.hubs import HubRepository
 from chfw_api.persistence.repositories.incidents import DecisionRepository, IncidentRepository
+from chfw_api.persistence.repositories.instruction_jobs import InstructionJobRepository
 from chfw_api.persistence.repositories.instructions import InstructionRepository
 from chfw_api.persistence.repositories.outbox import AlertRenderer, OutboxRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
@@ -95,6 +96,7 @@ class SqlAlchemyUnitOfWork:
         self.requests = ServiceRequestRepository(self._session)
         self.pilot = PilotRepository(self._session)
         self.instructions = InstructionRepository(self._session)
+        self.instruction_jobs = InstructionJobRepository(self._session)
         self.estate = EstateRepository(self._session)
         self.subscriptions = SubscriptionRepository(self._session)
         self.deliveries = DeliveryRepository(self._session)

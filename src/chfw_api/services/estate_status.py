@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TextIO
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.deadlines import SupplierProgress, others_next, supplier_actions
-from chfw_api.domain.parties import Caller, PartyKind, SupplierRole
-from chfw_api.domain.reports import SYNC_LIMIT, EstateRow
+from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.domain.reports import SYNC_LIMIT
 from chfw_api.domain.service_request_results import (
     Actor,
     CampaignDashboard,
     Dashboard,
-    HubStatus,
+    GuidReason,
+    GuidRejection,
     OtherActorAction,
     OutstandingAction,
     Refusal,
@@ -31,17 +33,11 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import ReadDashboard, ReadFirmwareStatus
 from chfw_api.domain.stages import DeploymentKind
+from chfw_api.services.estate_rows import CSV_HEADER, automatic_times, csv_fields, hub_status
+from chfw_api.services.sr_common import NOT_YOURS, not_yours
 from chfw_api.services.unit_of_work import UnitOfWork
 
 STATUSES = ("eligible", "instructed", "distributed", "activated", "failed")
-
-
-def _hub(row: EstateRow) -> HubStatus:
-    guid, is_import, is_gas, firmware, campaign, status, at = row
-    roles = frozenset(
-        r for r, held in ((SupplierRole.IMPORT, is_import), (SupplierRole.GAS, is_gas)) if held
-    )
-    return HubStatus(guid, roles, firmware, campaign, status, at)
 
 
 def read_status(
@@ -66,8 +62,9 @@ def read_status(
                     Refusal.REPORT_NOT_READY, f"report {command.report_id} is still being made"
                 )
             p = report.params
+            automatic = automatic_times(uow)
             hubs = [
-                _hub(r)
+                hub_status(r, automatic)
                 for r in uow.estate.rows(caller.party_id, campaign=p.get("campaign"),
                                          status=p.get("status"), guids=p.get("guids"),
                                          limit=SYNC_LIMIT)
@@ -76,12 +73,17 @@ def read_status(
                 generated_at=report.ready_at or now,
                 hubs=tuple(hubs),
                 report_id=report.report_id,
-                omitted=max(0, (report.rows or 0) - len(hubs)),
+                rejected=tuple(_refused(p)),
+                total=max(report.rows or 0, len(hubs)),
             )
+        if command.campaign_id is not None:
+            _known_campaign(uow, caller, command.campaign_id)
+        refused = not_yours(uow, caller.party_id, command.guids or ())
         params = {
             "campaign": command.campaign_id,
             "status": command.status,
             "guids": list(command.guids) if command.guids else None,
+            "refused": [r.guid for r in refused],
         }
         total = uow.estate.count(
             caller.party_id, campaign=command.campaign_id, status=command.status,
@@ -90,7 +92,12 @@ def read_status(
         if total <= SYNC_LIMIT:
             rows = uow.estate.rows(caller.party_id, campaign=command.campaign_id,
                                    status=command.status, guids=command.guids)  # fmt: skip
-            return StatusReport(generated_at=now, hubs=tuple(_hub(r) for r in rows))
+            automatic = automatic_times(uow)
+            return StatusReport(
+                generated_at=now,
+                hubs=tuple(hub_status(r, automatic) for r in rows),
+                rejected=refused,
+            )
         report_id = f"RPT-{uow.estate.next_report_number():06d}"
         uow.estate.add_report(
             report_id=report_id,
@@ -103,29 +110,60 @@ def read_status(
     return ReportPending(report_id=report_id)
 
 
+def _known_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> None:
+    """A report filtered on a campaign names one the supplier has hubs in: any other reads as
+    unknown (E110017), never as an empty report, and says nothing of whether it exists (X2).
+    An ended campaign's hubs can still be read."""
+    if uow.campaigns.get(campaign_id) is None or caller.party_id not in {
+        s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
+    }:
+        raise ServiceRequestRefused(
+            Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
+        )
+
+
+def _refused(params: dict[str, Any]) -> Iterator[GuidRejection]:
+    """The named GUIDs a report left out as not the supplier's, as found when it was asked
+    for (BR5.2): read by ReportID, they are listed again."""
+    for guid in params.get("refused") or ():
+        yield GuidRejection(guid, GuidReason.NOT_YOURS, NOT_YOURS)
+
+
+def _private_file(path: Path) -> TextIO:
+    """A new file only its owner can read (0600): a report lists one supplier's hubs (X2), and
+    a world-readable file would show them to every account on the host. A leftover of a crash
+    is removed first, so its old mode cannot carry over."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return open(fd, "w", newline="", encoding="utf-8")
+
+
 def produce_reports(uow_factory: Callable[[], UnitOfWork], clock: Clock, *, directory: Path) -> int:
     """Worker job: write each pending report as CSV (temporary name, fsync, rename), mark it
     ready and tell the supplier (N83) in the same transaction."""
     with uow_factory() as uow:
         pending = uow.estate.pending_reports()
     done = 0
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     for report in pending:
         with uow_factory() as uow:
+            # Several workers may list the same pending report: one takes it, locked until it
+            # commits; the others skip it (found during bench/soak.py with two workers).
+            if not uow.estate.claim_report(report.report_id):
+                continue
             p = report.params
             path = directory / f"{report.report_id}.csv"
-            tmp = path.with_suffix(".csv.tmp")
+            tmp = path.with_suffix(".csv.tmp")  # one writer at a time: the report is claimed
             rows = 0
-            with tmp.open("w", newline="") as f:
+            with _private_file(tmp) as f:
                 w = csv.writer(f)
-                w.writerow(["DeviceID", "ImportSupplier", "GasSupplier", "FirmwareVersion",
-                            "CampaignID", "Status", "StatusAt"])  # fmt: skip
-                for g, imp, gas, fw, camp, status, at in uow.estate.rows(
+                w.writerow(CSV_HEADER)
+                automatic = automatic_times(uow)
+                for row in uow.estate.rows(
                     report.supplier_id, campaign=p.get("campaign"), status=p.get("status"),
                     guids=p.get("guids"),
                 ):  # fmt: skip
-                    w.writerow([g, int(imp), int(gas), fw, camp or "", status or "",
-                                at.isoformat() if at else ""])  # fmt: skip
+                    w.writerow(csv_fields(row, automatic))
                     rows += 1
                 f.flush()
                 os.fsync(f.fileno())

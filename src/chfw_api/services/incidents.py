@@ -7,9 +7,11 @@ from datetime import datetime
 
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
-from chfw_api.domain.errors import Forbidden, NotFound
-from chfw_api.domain.incidents import Incident, IncidentStatus, RolloutDecision, triage
+from chfw_api.domain.errors import InvalidIdentifier, NotFound
+from chfw_api.domain.incidents import DEPLOYED, Incident, IncidentStatus, RolloutDecision, triage
 from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.domain.service_request_results import Refusal, ServiceRequestRefused
+from chfw_api.domain.service_requests import normalise_guids
 from chfw_api.services.campaigns import (
     CampaignView,
     campaign_for_update,
@@ -17,6 +19,7 @@ from chfw_api.services.campaigns import (
     release_of,
     view_of,
 )
+from chfw_api.services.sr_common import not_yours, refuse_ended
 from chfw_api.services.unit_of_work import UnitOfWork
 
 
@@ -31,15 +34,41 @@ def raise_incident(
     guids: Iterable[str] = (),
     emergency_stop_requested: bool = False,
 ) -> Incident:
-    """Record a supplier's incident, high priority; only a supplier with hubs in the campaign
-    may raise one (X2)."""
+    """Record a supplier's incident, high priority. Only a supplier with hubs in the campaign
+    may raise one, naming only hubs it serves (X2), and only once some of the campaign's
+    firmware has gone out: an incident is about deployed firmware (BR6.2). Otherwise nothing
+    is recorded (X5)."""
     caller.require(PartyKind.SUPPLIER)
     now = clock.now()
+    given = tuple(guids)
     with uow:
-        if uow.campaigns.get(campaign_id) is None:
-            raise NotFound(f"campaign {campaign_id} does not exist", campaign=campaign_id)
-        if caller.party_id not in {s.party_id for s in uow.campaigns.supplier_shares(campaign_id)}:
-            raise Forbidden(f"you have no hubs in campaign {campaign_id}")
+        campaign = uow.campaigns.get(campaign_id)
+        if campaign is None or caller.party_id not in {
+            s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
+        }:
+            # One answer for "no such campaign" and "not yours" (X2), as every SR gives.
+            raise ServiceRequestRefused(
+                Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
+            )
+        refuse_ended(campaign)  # DCC can no longer act on it (BR6.3)
+        if not uow.campaigns.any_hub_in(uow.campaigns.internal_id(campaign_id), DEPLOYED):
+            raise ServiceRequestRefused(
+                Refusal.NOTHING_DEPLOYED,
+                f"no firmware of campaign {campaign_id} has been deployed yet; raise an "
+                "incident once hubs have received it",
+            )
+        try:
+            named = normalise_guids(given)
+        except InvalidIdentifier:
+            named = ()  # Incident.raise_ names every malformed GUID below
+        refused = not_yours(uow, caller.party_id, named)
+        if refused:
+            raise ServiceRequestRefused(
+                Refusal.INCIDENT_DEVICES,
+                f"{len(refused)} of the hubs named are not known or not yours; no incident was "
+                "recorded",
+                rejected=refused,
+            )
         number = uow.incidents.next_number()
         incident = Incident.raise_(
             incident_id=f"INC-{number:06d}",
@@ -48,7 +77,7 @@ def raise_incident(
             now=now,
             severity=severity,
             description=description,
-            guids=guids,
+            guids=given,
             emergency_stop_requested=emergency_stop_requested,
         )
         uow.incidents.add(incident, number=number)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chfw_api.domain import alerts as a
+from chfw_api.domain import instruction_alerts as n80
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.hub_facts import HubFacts
+from chfw_api.domain.instruction_jobs import LARGE_INSTRUCTION_HUBS
 from chfw_api.domain.instructions import (
     BATCH_TOO_SMALL,
     IN_THE_PAST,
@@ -22,9 +24,7 @@ from chfw_api.domain.instructions import (
     NOT_EARLIER,
     TOO_LATE,
     HubPlan,
-    HubSuppliers,
     batch_problems,
-    plan,
     timing_problems,
 )
 from chfw_api.domain.parties import Caller, PartyKind
@@ -36,8 +36,8 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import InstructDeployment
 from chfw_api.domain.stages import HELD, DeploymentKind
-from chfw_api.services.gateway_outbound import forward_instruction
-from chfw_api.services.sr_common import by_csp, in_campaign, sort_guids, supplier_campaign
+from chfw_api.services import instruction_steps as steps
+from chfw_api.services.sr_common import in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
 _REFUSAL = {
@@ -54,7 +54,7 @@ class InstructionOutcome:
     plans: list[HubPlan]
 
 
-def _stage_checks(kind: DeploymentKind):  # type: ignore[no-untyped-def]
+def stage_checks(kind: DeploymentKind):  # type: ignore[no-untyped-def]
     def group(f: HubFacts) -> tuple[GuidReason, str] | None:
         if kind is DeploymentKind.PILOT and not f.in_pilot:
             return GuidReason.NOT_IN_PILOT, "not in the campaign's pilot group"
@@ -63,7 +63,11 @@ def _stage_checks(kind: DeploymentKind):  # type: ignore[no-untyped-def]
         return None
 
     def deployable(f: HubFacts) -> tuple[GuidReason, str] | None:
-        if f.campaign_status in ("distributed", "activated", "failed"):
+        # An activated hub runs the new firmware however it got there (a CSP's own pilot
+        # schedule, DCC's automatic time): it is "already updated", not "already instructed".
+        if f.campaign_status == "activated":
+            return GuidReason.NOT_ELIGIBLE, "already updated: it runs this campaign's firmware"
+        if f.campaign_status in ("distributed", "failed"):
             return GuidReason.ALREADY_INSTRUCTED, f"already {f.campaign_status}"
         return None
 
@@ -106,6 +110,10 @@ def instruct(
                                         "; ".join(p.reason for p in timing),
                                         tuple(timing))  # fmt: skip
         pilot = kind is DeploymentKind.PILOT
+        if command.all_eligible and not command.dry_run:
+            hubs = uow.instruction_jobs.supplier_hubs(row_id, caller.party_id, in_pilot=pilot)
+            if hubs > LARGE_INSTRUCTION_HUBS:
+                return _defer(uow, caller, campaign, command, now, hubs)
         if command.all_eligible:
             named = uow.requests.supplier_campaign_guids(row_id, caller.party_id, in_pilot=pilot)
         else:
@@ -115,7 +123,7 @@ def instruct(
             campaign_row_id=row_id,
             guids=named,
             supplier_id=caller.party_id,
-            checks=_stage_checks(kind),
+            checks=stage_checks(kind),
         )
         accepted = sorted_.accepted
         explicit = not command.all_eligible
@@ -132,32 +140,17 @@ def instruct(
             if size:
                 raise ServiceRequestRefused(Refusal.BATCH_TOO_SMALL, size[0].reason, tuple(size))
         requested = command.requested_activation_at
-        planned_sole = min(requested, automatic_at)
-        # Sole-supplier hubs need no look-up (BR3.2); only split hubs consult the other vote.
-        split = [f for f in accepted if _is_split(f)]
-        others = (
-            uow.instructions.other_votes(
-                campaign_id=campaign.campaign_id, stage=kind.value, supplier_id=caller.party_id
-            )
-            if split
-            else {}
+        settled = steps.settle(
+            uow,
+            campaign_id=campaign.campaign_id,
+            kind=kind,
+            supplier_id=caller.party_id,
+            requested=requested,
+            automatic_at=automatic_at,
+            accepted=accepted,
         )
-        split_plans = [
-            plan(
-                HubSuppliers(f.guid, f.import_supplier_id, f.gas_supplier_id),
-                votes={**others.get(f.guid, {}), caller.party_id: requested},
-                automatic_at=automatic_at,
-                asking=caller.party_id,
-            )
-            for f in split
-        ]
-        waiting = sum(1 for p in split_plans if p.waiting_for_second_supplier)
-        agreed = [p.planned_at for p in split_plans if not p.waiting_for_second_supplier]
-        # The latest planned activation among the accepted hubs; hubs still waiting for a
-        # second supplier keep DCC's automatic time (BR4.1).
-        planned = agreed + ([planned_sole] if len(split) < len(accepted) else [])
-        planned += [automatic_at] if waiting else []
-        latest = max(planned) if accepted else None
+        split_plans, waiting, groups = settled.split_plans, settled.waiting, settled.groups
+        latest = groups[-1].planned_activation_at if groups else None
         if command.dry_run:
             return InstructionOutcome(
                 InstructionResult(
@@ -166,7 +159,14 @@ def instruct(
                     rejected=tuple(sorted_.rejected),
                     planned_activation_at=latest,
                     awaiting_second_supplier=waiting,
+                    planned=groups,
                 ),
+                split_plans,
+            )
+        if not accepted:
+            # E110707: nothing instructed, so nothing is recorded, not even audit (X5).
+            return InstructionOutcome(
+                InstructionResult(dry_run=False, accepted=0, rejected=tuple(sorted_.rejected)),
                 split_plans,
             )
         instruction_id = ""
@@ -186,24 +186,21 @@ def instruct(
                 accepted=len(accepted),
                 rejected=len(sorted_.rejected),
             )
-            uow.requests.unstage([r.guid for r in sorted_.rejected])
-            uow.instructions.record_staged_votes(
+            steps.record(
+                uow,
                 campaign_id=campaign.campaign_id,
-                stage=kind.value,
+                campaign_row_id=row_id,
                 supplier_id=caller.party_id,
+                kind=kind,
                 instruction_id=instruction_id,
-                requested_at=requested,
+                requested=requested,
+                accepted=accepted,
+                rejected=sorted_.rejected,
+                settled=settled,
+                now=now,
             )
-            uow.instructions.plan_staged_sole_supplier_hubs(row_id, planned_sole)
-            uow.instructions.set_plans(
-                row_id,
-                [(p.guid, p.planned_at) for p in split_plans
-                 if not p.waiting_for_second_supplier],
-            )  # fmt: skip
-            _forward(uow, campaign, command, instruction_id, accepted, split_plans, planned_sole,
-                     now)  # fmt: skip
-            _alerts(uow, caller, campaign, command, instruction_id, split_plans, split, now,
-                    len(accepted), len(sorted_.rejected), latest)  # fmt: skip
+            _alerts(uow, caller, campaign, command, instruction_id, settled, now,
+                    len(accepted), len(sorted_.rejected))  # fmt: skip
         uow.audit.append(
             [
                 AuditRecord(
@@ -232,49 +229,69 @@ def instruct(
             instruction_id=instruction_id or None,
             planned_activation_at=latest,
             awaiting_second_supplier=waiting,
+            planned=groups,
         ),
         split_plans,
     )
 
 
-def _forward(
+def _defer(
     uow: UnitOfWork,
+    caller: Caller,
     campaign: Campaign,
     command: InstructDeployment,
-    instruction_id: str,
-    accepted: list[HubFacts],
-    split_plans: list[HubPlan],
-    planned_sole: datetime,
     now: datetime,
-) -> None:
-    """BR3.5: every hub with a settled plan goes to its CSP with its activation time; split
-    hubs still waiting for their second supplier do not (BR4.1: DCC's date stands)."""
-    settled = {p.guid: p.planned_at for p in split_plans if not p.waiting_for_second_supplier}
-    hubs = [
-        (f.csp_region or "", (f.guid, settled.get(f.guid, planned_sole)))
-        for f in accepted
-        if not _is_split(f) or f.guid in settled
-    ]
-    if not hubs:
-        return
-    times = [t for _, (_, t) in hubs]
-    forward_instruction(
-        uow,
-        campaign_id=campaign.campaign_id,
+    hubs: int,
+) -> InstructionOutcome:
+    """A large AllEligible instruction: recorded now with its job, answered I99 with its
+    InstructionID; the worker completes it in chunks (services/instruction_jobs.py) and N80
+    follows. One short transaction, whatever the supplier's size."""
+    number = uow.instructions.next_number()
+    instruction_id = f"INS-{number:06d}"
+    uow.instructions.add(
+        number=number,
         instruction_id=instruction_id,
-        stage=command.stage,
-        window_start=min(times),
-        window_end=max(times),
-        hubs_by_csp=by_csp(uow, hubs),
+        campaign_id=campaign.campaign_id,
+        supplier_id=caller.party_id,
+        stage=command.stage.value,
+        requested_at=command.requested_activation_at,
+        received_at=now,
+        request_id=command.header.request_id,
+        all_eligible=True,
+        accepted=0,
+        rejected=0,
+    )
+    uow.instruction_jobs.add(
+        instruction_id=instruction_id,
+        campaign_id=campaign.campaign_id,
+        supplier_id=caller.party_id,
+        stage=command.stage.value,
+        requested_at=command.requested_activation_at,
+        request_id=command.header.request_id,
         now=now,
     )
-
-
-def _is_split(f: HubFacts) -> bool:
-    return (
-        f.import_supplier_id is not None
-        and f.gas_supplier_id is not None
-        and f.import_supplier_id != f.gas_supplier_id
+    uow.audit.append(
+        [
+            AuditRecord(
+                at=now,
+                actor=caller.code,
+                action="sr.11.7.instruction.accepted",
+                subject=f"campaign:{campaign.campaign_id}",
+                reason=command.header.request_id,
+                after={
+                    "instruction": instruction_id,
+                    "stage": command.stage.value,
+                    "requested": command.requested_activation_at.isoformat(),
+                    "hubs": hubs,
+                    "completed_by": "worker, in chunks",
+                },
+            )
+        ]
+    )
+    uow.commit()
+    return InstructionOutcome(
+        InstructionResult(dry_run=False, accepted=0, instruction_id=instruction_id, deferred=True),
+        [],
     )
 
 
@@ -284,77 +301,38 @@ def _alerts(
     campaign: Campaign,
     command: InstructDeployment,
     instruction_id: str,
-    plans: list[HubPlan],
-    accepted: list[HubFacts],
+    settled: steps.Settled,
     now: datetime,
     accepted_count: int,
     rejected: int,
-    latest: datetime | None,
 ) -> None:
-    """N80 to the instructing supplier (BR5.1), listing its split hubs: a second supplier
-    exists and whether it has instructed, never who (BR3.3); and N80 to each other supplier of
-    those split hubs, so it learns the first has instructed and what is now planned."""
-    split = plans  # only split hubs are listed: BR3.3 is about them
+    """N80 to the instructing supplier (BR5.1) and to each other supplier of its split hubs,
+    so that one learns the first has instructed and what is now planned (BR3.3); what each
+    copy may say is `domain/instruction_alerts.py`'s."""
     owed = [
         a.PendingAlert(
             recipient_party_id=caller.party_id,
             recipient=caller.code,
             campaign_id=campaign.campaign_id,
             request_id=command.header.request_id,
-            message=a.InstructionStatus(
+            message=n80.for_instructing_supplier(
                 campaign_id=campaign.campaign_id,
                 instruction_id=instruction_id,
                 stage=command.stage,
-                requested_activation_at=command.requested_activation_at,
-                planned_activation_at=latest,
+                requested_at=command.requested_activation_at,
                 accepted=accepted_count,
                 rejected=rejected,
-                hubs=tuple(
-                    a.HubInstructionState(
-                        guid=p.guid,
-                        second_supplier_exists=True,
-                        second_supplier_instructed=p.second_supplier_instructed,
-                        planned_activation_at=p.planned_at,
-                    )
-                    for p in split
-                ),
+                groups=settled.groups,
+                split=settled.split_plans,
             ),
-        )
+        ),
+        *steps.other_supplier_alerts(
+            uow,
+            supplier_id=caller.party_id,
+            campaign_id=campaign.campaign_id,
+            kind=command.stage,
+            instruction_id=instruction_id,
+            settled=settled,
+        ),
     ]
-    by_other: dict[int, list[HubPlan]] = {}
-    facts = {f.guid: f for f in accepted}
-    for p in split:
-        f = facts[p.guid]
-        other = HubSuppliers(f.guid, f.import_supplier_id, f.gas_supplier_id).other_than(
-            caller.party_id
-        )
-        if other is not None:
-            by_other.setdefault(other, []).append(p)
-    codes = uow.parties.codes_of(list(by_other))
-    for other, hubs in sorted(by_other.items()):
-        owed.append(
-            a.PendingAlert(
-                recipient_party_id=other,
-                recipient=codes[other],
-                campaign_id=campaign.campaign_id,
-                message=a.InstructionStatus(
-                    campaign_id=campaign.campaign_id,
-                    instruction_id=instruction_id,
-                    stage=command.stage,
-                    requested_activation_at=command.requested_activation_at,
-                    planned_activation_at=max(h.planned_at for h in hubs),
-                    accepted=len(hubs),
-                    rejected=0,
-                    hubs=tuple(
-                        a.HubInstructionState(
-                            guid=h.guid,
-                            second_supplier_exists=True,
-                            second_supplier_instructed=True,
-                            planned_activation_at=h.planned_at,
-                        )
-                        for h in hubs
-                    ),
-                ),
-            )
-        )
     uow.outbox.add(owed, now=now)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import TextIO
 
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
+from chfw_api.domain.csv_rows import csv_rows
 from chfw_api.domain.errors import NotFound, Problem, ValidationFailed
 from chfw_api.domain.identifiers import normalise_eui64
 from chfw_api.domain.inventory import (
@@ -21,7 +21,6 @@ from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.services.unit_of_work import UnitOfWork
 
 CHUNK = 10_000
-csv.field_size_limit(1 << 16)
 
 
 def import_hubs_csv(
@@ -42,8 +41,8 @@ def import_hubs_csv(
     """
     caller.require(PartyKind.DCC)
     now = clock.now()
-    reader = csv.reader(stream)
-    header = next(reader, None)
+    rows_of = csv_rows(stream)
+    header = next(rows_of, (1, None))[1]
     if header is None:
         raise ValidationFailed("the file is empty; expected a header row", problems=[])
     with uow:
@@ -59,7 +58,7 @@ def import_hubs_csv(
         chunk: list[HubRecord] = []
         lines: list[int] = []
         rows = 0
-        for line, values in enumerate(reader, start=2):
+        for line, values in rows_of:
             if not values:
                 continue
             rows += 1

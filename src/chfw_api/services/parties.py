@@ -20,7 +20,11 @@ from chfw_api.domain.parties import (
     PartyKind,
     PartyStatus,
     SupplierRole,
+    check_key_revocation,
+    check_status_change,
+    reason_problems,
 )
+from chfw_api.duis.signature import certificate_problem
 from chfw_api.services.unit_of_work import UnitOfWork
 
 KEY_PREFIX = "chfw_"
@@ -68,6 +72,7 @@ def register_party(
     roles: Iterable[SupplierRole] = (),
     regions: Iterable[CspRegion] = (),
     signing_certificate_pem: str | None = None,
+    actor: str = "dcc",
 ) -> Party:
     code = _csp_code(code) if kind is PartyKind.CSP else normalise_eui64(code, what="User ID")
     role_set = frozenset(roles)
@@ -85,6 +90,7 @@ def register_party(
         raise ValidationFailed(
             "only CSPs serve regions", problems=[Problem("must be empty", field="regions")]
         )
+    _check_certificate(signing_certificate_pem, "signing_certificate_pem")
     with uow:
         if uow.parties.get_by_code(code) is not None:
             raise Conflict(f"party {code} already exists", party=code)
@@ -106,7 +112,7 @@ def register_party(
         if region_set:
             uow.parties.assign_regions(party.id, region_set)
         registered = {"kind": kind.value, "roles": sorted(role_set), "regions": sorted(region_set)}
-        _audit(uow, clock, "party.registered", code, after=registered)
+        _audit(uow, clock, "party.registered", code, after=registered, actor=actor)
         uow.commit()
     return Party(
         id=party.id,
@@ -120,25 +126,52 @@ def register_party(
     )
 
 
-def issue_key(uow: UnitOfWork, clock: Clock, *, party_code: str, label: str = "") -> IssuedKey:
+def issue_key(
+    uow: UnitOfWork, clock: Clock, *, party_code: str, label: str = "", actor: str = "dcc"
+) -> IssuedKey:
+    """A new key for a party; `actor` is who asked (a DCC User ID, or the CLI's operator)."""
     key, prefix = _new_key()
     with uow:
         party = _get(uow, party_code)
         key_id = uow.parties.add_key(
             party_id=party.id, prefix=prefix, key_hash=hash_key(key), label=label, now=clock.now()
         )
-        _audit(uow, clock, "api_key.issued", party.code, after={"key_id": key_id, "prefix": prefix})
+        issued = {"key_id": key_id, "prefix": prefix}
+        _audit(uow, clock, "api_key.issued", party.code, after=issued, actor=actor)
         uow.commit()
     return IssuedKey(id=key_id, party_code=party.code, key=key, label=label)
 
 
-def revoke_key(uow: UnitOfWork, clock: Clock, *, key_id: int) -> ApiKeyInfo:
+def revoke_key(
+    uow: UnitOfWork, clock: Clock, *, caller: Caller, key_id: int, reason: str
+) -> ApiKeyInfo:
+    """Revoke a key at once, audited with who and why (X1). An active DCC party's last live key
+    is refused (`LockOut`); revoking a revoked key changes and records nothing."""
+    caller.require(PartyKind.DCC)
+    problems = reason_problems(reason)
+    if problems:
+        raise ValidationFailed("a key revocation needs a reason", problems)
     with uow:
+        uow.parties.lock_dcc_parties()
         info = uow.parties.get_key(key_id)
         if info is None:
             raise NotFound(f"API key {key_id} does not exist")
-        uow.parties.revoke_key(key_id, clock.now())
-        _audit(uow, clock, "api_key.revoked", info.party_code, after={"key_id": key_id})
+        if info.revoked_at is not None:
+            return info
+        party = _get(uow, info.party_code)
+        check_key_revocation(party, key_id=key_id, live_keys=uow.parties.live_keys(party.id))
+        now = clock.now()
+        uow.parties.revoke_key(key_id, now)
+        _audit(
+            uow,
+            clock,
+            "api_key.revoked",
+            party.code,
+            actor=caller.code,
+            reason=reason.strip(),
+            before={"key_id": key_id, "prefix": info.prefix, "revoked_at": None},
+            after={"key_id": key_id, "prefix": info.prefix, "revoked_at": now.isoformat()},
+        )
         uow.commit()
         revoked = uow.parties.get_key(key_id)
     assert revoked is not None
@@ -169,9 +202,17 @@ def _audit(
     *,
     after: dict[str, Any],
     actor: str = "dcc",
+    reason: str = "",
+    before: dict[str, Any] | None = None,
 ) -> None:
     record = AuditRecord(
-        at=clock.now(), actor=actor, action=action, subject=f"party:{code}", after=after
+        at=clock.now(),
+        actor=actor,
+        action=action,
+        subject=f"party:{code}",
+        reason=reason,
+        before=before,
+        after=after,
     )
     uow.audit.append([record])
 
@@ -193,20 +234,61 @@ def list_parties(uow: UnitOfWork, *, kind: PartyKind | None = None) -> list[Part
         return uow.parties.list_all(kind)
 
 
-def set_status(uow: UnitOfWork, *, code: str, status: PartyStatus) -> Party:
+def set_status(
+    uow: UnitOfWork, clock: Clock, *, caller: Caller, code: str, status: PartyStatus, reason: str
+) -> Party:
+    """Suspend or reactivate a party, audited with who and why (X1). Refused (`LockOut`): a
+    party suspending itself, and suspending the last active DCC party with a live key."""
+    caller.require(PartyKind.DCC)
+    problems = reason_problems(reason)
+    if problems:
+        raise ValidationFailed("a status change needs a reason", problems)
     with uow:
+        uow.parties.lock_dcc_parties()
         party = _get(uow, code)
-        uow.parties.set_status(party.id, status)
-        uow.commit()
-        return _get(uow, code)
-
-
-def set_signing_certificate(uow: UnitOfWork, *, code: str, pem: str | None) -> Party:
-    if pem is not None and "-----BEGIN CERTIFICATE-----" not in pem:
-        raise ValidationFailed(
-            "not a PEM certificate",
-            problems=[Problem("expected a PEM block BEGIN CERTIFICATE", field="certificate_pem")],
+        if party.status is status:
+            return party
+        check_status_change(
+            party,
+            status,
+            actor=caller.code,
+            other_dcc_with_keys=uow.parties.dcc_parties_with_live_keys(besides=party.id),
         )
+        uow.parties.set_status(party.id, status)
+        _audit(
+            uow,
+            clock,
+            "party.suspended" if status is PartyStatus.SUSPENDED else "party.reactivated",
+            party.code,
+            actor=caller.code,
+            reason=reason.strip(),
+            before={"status": party.status.value},
+            after={"status": status.value},
+        )
+        uow.commit()
+        return _get(uow, party.code)
+
+
+def _check_certificate(pem: str | None, field: str) -> None:
+    """A supplier's certificate must be one that can verify its requests: a PEM X.509
+    certificate with an ECDSA P-256 key. Anything else would be stored and then refuse every
+    request the supplier sends (E110016)."""
+    if pem is None:
+        return
+    problem = (
+        "expected a PEM block BEGIN CERTIFICATE"
+        if "-----BEGIN CERTIFICATE-----" not in pem
+        else certificate_problem(pem)
+    )
+    if problem is not None:
+        raise ValidationFailed("not a usable signing certificate", [Problem(problem, field=field)])
+
+
+def set_signing_certificate(
+    uow: UnitOfWork, clock: Clock, *, code: str, pem: str | None, actor: str = "dcc"
+) -> Party:
+    """Register or clear a supplier's signing certificate, audited with who did it (X1)."""
+    _check_certificate(pem, "certificate_pem")
     with uow:
         party = _get(uow, code)
         if party.kind is not PartyKind.SUPPLIER:
@@ -215,6 +297,16 @@ def set_signing_certificate(uow: UnitOfWork, *, code: str, pem: str | None) -> P
                 problems=[Problem(f"{code} is a {party.kind}", field="code")],
             )
         uow.parties.set_certificate(party.id, pem)
+        had = party.signing_certificate_pem is not None
+        _audit(
+            uow,
+            clock,
+            "party.certificate_set" if pem is not None else "party.certificate_cleared",
+            party.code,
+            actor=actor,
+            before={"has_signing_certificate": had},
+            after={"has_signing_certificate": pem is not None},
+        )
         uow.commit()
         return _get(uow, code)
 

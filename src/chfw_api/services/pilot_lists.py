@@ -48,15 +48,17 @@ class PilotSettings:
     minimum_per_supplier: int = 5  # AD09
 
 
-def _open_for_pilot_lists(campaign: Campaign) -> None:
+def _open_for_pilot_lists(campaign: Campaign, *, what: str = "list") -> None:
+    """A preferred pilot list (E110501) or schedule (E110601) is taken only while the pilot
+    is still to come or running."""
     if not campaign.pilot_planned or campaign.effective_stage not in (
         Stage.NOTIFIED,
         Stage.PILOTING,
     ) or campaign.stage in (Stage.PAUSED, Stage.SUSPENDED):  # fmt: skip
         raise ServiceRequestRefused(
-            Refusal.PILOT_LIST_CLOSED,
-            f"campaign {campaign.campaign_id} takes no pilot lists now (stage {campaign.stage},"
-            f" pilot {'planned' if campaign.pilot_planned else 'not planned'})",
+            Refusal.PILOT_LIST_CLOSED if what == "list" else Refusal.SCHEDULE_CLOSED,
+            f"campaign {campaign.campaign_id} takes no pilot {what}s now (stage "
+            f"{campaign.stage}, pilot {'planned' if campaign.pilot_planned else 'not planned'})",
         )
 
 
@@ -131,6 +133,9 @@ def submit_preferred_pilot_list(
                 Refusal.PILOT_TOO_LARGE,
                 f"{len(chosen)} hubs chosen; a pilot holds at most {settings.max_size} (C3)",
             )
+        if not chosen:
+            # E110503: the previous list stands (X5), so leave without committing anything.
+            return PilotListResult(accepted=0, rejected=tuple(rejected))
         uow.pilot.replace_preferred_list(
             campaign_id=campaign.campaign_id,
             supplier_id=caller.party_id,
@@ -201,7 +206,7 @@ def submit_pilot_schedule(
     now = clock.now()
     with uow:
         campaign, row_id = supplier_campaign(uow, caller, command.campaign_id)
-        _open_for_pilot_lists(campaign)
+        _open_for_pilot_lists(campaign, what="schedule")
         problems = []
         for i, e in enumerate(command.entries, start=1):
             if e.end <= e.start:
@@ -244,24 +249,26 @@ def submit_pilot_schedule(
                         a.SchedulePeriod(e.start, e.end, e.label, tuple(hubs))
                     )
                 constraints.update(e.constraints)
-        if entries:
-            uow.pilot.add_schedule_request(
-                campaign_id=campaign.campaign_id,
-                supplier_id=caller.party_id,
-                request_id=command.header.request_id,
-                now=now,
-                entries=entries,
-            )
-            # A05: forwarded as a request; the CSP keeps the final say on its schedule (C1).
-            forward_pilot_schedule(
-                uow,
-                campaign_id=campaign.campaign_id,
-                supplier_code=caller.code,
-                periods_by_csp=periods,
-                now=now,
-                constraints=sorted(constraints),
-                request_id=command.header.request_id,
-            )
+        if not entries:
+            # E110604: the previous schedule stands (X5); nothing is recorded, not even audit.
+            return ScheduleResult(accepted_entries=0, accepted_devices=0, rejected=tuple(rejected))
+        uow.pilot.add_schedule_request(
+            campaign_id=campaign.campaign_id,
+            supplier_id=caller.party_id,
+            request_id=command.header.request_id,
+            now=now,
+            entries=entries,
+        )
+        # A05: forwarded as a request; the CSP keeps the final say on its schedule (C1).
+        forward_pilot_schedule(
+            uow,
+            campaign_id=campaign.campaign_id,
+            supplier_code=caller.code,
+            periods_by_csp=periods,
+            now=now,
+            constraints=sorted(constraints),
+            request_id=command.header.request_id,
+        )
         uow.audit.append(
             [
                 AuditRecord(

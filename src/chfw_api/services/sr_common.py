@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.hub_facts import HubFacts
+from chfw_api.domain.inventory import DeviceStatus
 from chfw_api.domain.parties import Caller, CspRegion
 from chfw_api.domain.service_request_results import (
     GuidReason,
@@ -16,14 +17,18 @@ from chfw_api.domain.service_request_results import (
     Refusal,
     ServiceRequestRefused,
 )
+from chfw_api.domain.stages import TERMINAL
 from chfw_api.services.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+NOT_YOURS = "not a hub you serve as Import or Gas Supplier"
+"""Said alike of an unknown GUID and of another supplier's hub (X2)."""
 
 
 def supplier_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> tuple[Campaign, int]:
     """The campaign and its row id, if the caller has hubs in it; otherwise 'unknown', so a
-    supplier learns nothing of campaigns that are not its business (X2)."""
+    supplier learns nothing of campaigns that are not its business (X2). A campaign that has
+    ended takes no more lists, schedules or instructions."""
     campaign = uow.campaigns.get(campaign_id, for_update=True)
     if campaign is None or caller.party_id not in {
         s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
@@ -31,7 +36,17 @@ def supplier_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> tupl
         raise ServiceRequestRefused(
             Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
         )
+    refuse_ended(campaign)
     return campaign, uow.campaigns.internal_id(campaign_id)
+
+
+def refuse_ended(campaign: Campaign) -> None:
+    if campaign.stage in TERMINAL:
+        raise ServiceRequestRefused(
+            Refusal.CAMPAIGN_ENDED,
+            f"campaign {campaign.campaign_id} has ended ({campaign.stage}); it takes no more "
+            "requests",
+        )
 
 
 Check = Callable[[HubFacts], tuple[GuidReason, str] | None]
@@ -43,6 +58,11 @@ def _common(supplier_id: int) -> Check:
             return GuidReason.UNKNOWN, "not a CH in the Smart Metering Inventory"
         if not f.supplies(supplier_id):
             return GuidReason.NOT_RESPONSIBLE, "you are neither its Import nor its Gas Supplier"
+        if f.device_status != DeviceStatus.COMMISSIONED:
+            # E.g. decommissioned since the campaign took its snapshot of eligible hubs.
+            return GuidReason.DEVICE_STATUS, (
+                f"its SMI status is {f.device_status}; firmware goes to Commissioned hubs only"
+            )
         return None
 
     return check
@@ -85,6 +105,20 @@ def sort_guids(
         else:
             accepted.append(f)
     return Sorted(accepted, rejected)
+
+
+def not_yours(uow: UnitOfWork, supplier_id: int, guids: Sequence[str]) -> tuple[GuidRejection, ...]:
+    """Each named GUID that is not a hub this supplier serves, once, in the order named. One
+    reason for unknown and for another supplier's, so no answer tells which GUIDs are live
+    hubs of someone else (X2)."""
+    if not guids:
+        return ()
+    own = uow.estate.supplied_among(supplier_id, guids)
+    return tuple(
+        GuidRejection(g, GuidReason.NOT_YOURS, NOT_YOURS)
+        for g in dict.fromkeys(guids)
+        if g not in own
+    )
 
 
 def in_campaign(f: HubFacts) -> tuple[GuidReason, str] | None:

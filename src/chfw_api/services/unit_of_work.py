@@ -24,6 +24,7 @@ from chfw_api.services.delivery_stores import (
     SubscriptionStore,
 )
 from chfw_api.services.gateway_stores import ActivationStore, GatewayStore, GuardrailStore
+from chfw_api.services.instruction_job_stores import InstructionJobStore
 from chfw_api.services.registry_stores import (
     AuditStore,
     HubStore,
@@ -80,6 +81,8 @@ class UnitOfWork(Protocol):
     def pilot(self) -> PilotStore: ...
     @property
     def instructions(self) -> InstructionStore: ...
+    @property
+    def instruction_jobs(self) -> InstructionJobStore: ...
     @property
     def estate(self) -> EstateStore: ...
     @property

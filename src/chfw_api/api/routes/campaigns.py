@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
+from chfw_api.api.fields import EUI64, WHOLE, Bool, Instant, RequestBody, reason, rules
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.identifiers import normalise_eui64
 from chfw_api.domain.incidents import RolloutDecision
@@ -24,20 +25,25 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input, every problem named"},
 }
 CampaignId = Annotated[str, Path(max_length=40, description="e.g. CMP-000001")]
-Reason = Field(min_length=1, max_length=2000, description="why: recorded in the audit trail")
+Reason = reason()
+PILOT_END = "after the pilot start, at most six months on (AD03), not after the automatic date"
+NEW_END = (
+    "only for delay_end (then required, later than the current end) and resume (required if "
+    "a held pilot's end passed); in the future; a pilot's at most six months after its start"
+)
 
 
-class CampaignCreate(BaseModel):
-    release_id: int = Field(ge=1, le=2**31 - 1)
+class CampaignCreate(RequestBody):
+    release_id: Annotated[StrictInt, Field(ge=1, le=2**31 - 1), WHOLE]
     device_models: list[str] = Field(default_factory=list, description="default: the release's")
     from_versions: list[str] = Field(default_factory=list, description="default: any version")
     regions: list[str] = Field(default_factory=list, description="default: every CSP region")
-    automatic_deployment_date: AwareDatetime | None = Field(
+    automatic_deployment_date: Instant | None = Field(
         default=None, description="default: notification + 6 calendar months (BR1.2)"
     )
-    with_pilot: bool = False
-    pilot_start: AwareDatetime | None = None
-    pilot_end: AwareDatetime | None = None
+    with_pilot: Bool = False
+    pilot_start: Instant | None = None
+    pilot_end: Instant | None = None
     reason: str = Reason
 
 
@@ -139,26 +145,26 @@ def _summary_fields(c: Campaign) -> dict[str, Any]:
     }
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(RequestBody):
     reason: str = Reason
 
 
 class PilotSchedule(ReasonBody):
-    start: AwareDatetime
-    end: AwareDatetime = Field(description="at most 6 months after start (AD03)")
+    start: Instant
+    end: Instant = Field(description="at most 6 months after start (AD03)")
 
 
 class SafeLaunchCompletion(ReasonBody):
-    succeeded: bool
+    succeeded: Bool
 
 
 class AutomaticDate(ReasonBody):
-    automatic_deployment_date: AwareDatetime
+    automatic_deployment_date: Instant
 
 
 class DecisionCreate(ReasonBody):
     decision: RolloutDecision
-    new_end: AwareDatetime | None = Field(default=None, description="for delay_end and resume")
+    new_end: Instant | None = Field(default=None, description="for delay_end and resume")
 
 
 class DecisionRead(BaseModel):
@@ -189,7 +195,18 @@ class EligiblePage(BaseModel):
     next_after: str | None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=PROBLEMS,
+    openapi_extra=rules(
+        automatic_deployment_date="in the future",
+        device_models="at least one model (an empty list means the release's)",
+        pilot_start="not in the past",
+        pilot_end=PILOT_END,
+        _="both pilot dates or neither; an operational or security release never pilots",
+    ),
+)
 def create_campaign(body: CampaignCreate, caller: DccDep, c: ContainerDep) -> CampaignRead:
     """Notify a firmware release (A01): snapshot the eligible hubs and alert every supplier."""
     spec = svc.NewCampaign(
@@ -231,7 +248,11 @@ def _run(
     return CampaignRead.of(view)
 
 
-@router.post("/{campaign_id}/pilot/schedule", responses=PROBLEMS)
+@router.post(
+    "/{campaign_id}/pilot/schedule",
+    responses=PROBLEMS,
+    openapi_extra=rules(pilot_start="start: not in the past", pilot_end="end: " + PILOT_END),
+)
 def schedule_pilot(
     campaign_id: CampaignId, body: PilotSchedule, caller: DccDep, c: ContainerDep
 ) -> CampaignRead:
@@ -241,7 +262,11 @@ def schedule_pilot(
     )
 
 
-@router.post("/{campaign_id}/pilot/start", responses=PROBLEMS)
+@router.post(
+    "/{campaign_id}/pilot/start",
+    responses=PROBLEMS,
+    openapi_extra=rules(pilot_end="the scheduled end still ahead, within six months of now"),
+)
 def start_pilot(
     campaign_id: CampaignId, body: ReasonBody, caller: DccDep, c: ContainerDep
 ) -> CampaignRead:
@@ -299,7 +324,14 @@ def revoke_campaign(
     return _run(c, caller, campaign_id, Command.REVOKE, body.reason)
 
 
-@router.put("/{campaign_id}/automatic-date", responses=PROBLEMS)
+@router.put(
+    "/{campaign_id}/automatic-date",
+    responses=PROBLEMS,
+    openapi_extra=rules(
+        new_date="automatic_deployment_date: in the future, not the current one, not before "
+        "a pending pilot's end (AD12)"
+    ),
+)
 def move_automatic_date(
     campaign_id: CampaignId, body: AutomaticDate, caller: DccDep, c: ContainerDep
 ) -> CampaignRead:
@@ -314,7 +346,7 @@ def move_automatic_date(
     )
 
 
-@router.post("/{campaign_id}/decisions", responses=PROBLEMS)
+@router.post("/{campaign_id}/decisions", responses=PROBLEMS, openapi_extra=rules(new_end=NEW_END))
 def decide(
     campaign_id: CampaignId, body: DecisionCreate, caller: DccDep, c: ContainerDep
 ) -> CampaignRead:
@@ -356,7 +388,7 @@ def eligible_hubs(
     campaign_id: CampaignId,
     caller: CallerDep,
     c: ContainerDep,
-    after: Annotated[str | None, Query(max_length=23, description="GUID cursor")] = None,
+    after: Annotated[str | None, Query(pattern=EUI64, description="GUID cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> EligiblePage:
     """The eligible list (BR2.1): a supplier sees only its own hubs, with its roles on each."""

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from chfw_api.api.deps import CallerDep, ContainerDep
+from chfw_api.api.deps import CallerDep, ContainerDep, CspDep
+from chfw_api.api.fields import Instant, RequestBody
 from chfw_api.bootstrap import Container
 from chfw_api.domain.activation import HubResult, ResultOutcome
 from chfw_api.domain.csp_uploads import UploadKind
@@ -114,7 +115,7 @@ async def _upload(
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_default_pilot_list(
-    campaign_id: CampaignId, request: Request, caller: CallerDep, c: ContainerDep
+    campaign_id: CampaignId, request: Request, caller: CspDep, c: ContainerDep
 ) -> UploadRead:
     """A02: the CSP's default pilot group; each supplier gets N72 with its own hubs, and the
     CSP's other hubs leave the default list."""
@@ -127,7 +128,7 @@ async def upload_default_pilot_list(
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_default_pilot_schedule(
-    campaign_id: CampaignId, request: Request, caller: CallerDep, c: ContainerDep
+    campaign_id: CampaignId, request: Request, caller: CspDep, c: ContainerDep
 ) -> UploadRead:
     """A03: periods, each with its group of hubs (C5); each supplier gets N73 with its own."""
     return await _upload(request, UploadKind.DEFAULT_PILOT_SCHEDULE, campaign_id, caller, c)
@@ -139,7 +140,7 @@ async def upload_default_pilot_schedule(
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_safe_launch_schedule(
-    campaign_id: CampaignId, request: Request, caller: CallerDep, c: ContainerDep
+    campaign_id: CampaignId, request: Request, caller: CspDep, c: ContainerDep
 ) -> UploadRead:
     """A08: the safe-launch schedule, set by the CSP alone (C2); each supplier gets N76."""
     return await _upload(request, UploadKind.SAFE_LAUNCH_SCHEDULE, campaign_id, caller, c)
@@ -175,10 +176,10 @@ def list_uploads(
 # ------------------------------------------------------------------------ activation results
 
 
-class ResultIn(BaseModel):
+class ResultIn(RequestBody):
     guid: str = Field(max_length=64, description="CH GUID (EUI-64)")
     outcome: ResultOutcome
-    at: AwareDatetime = Field(description="when it happened on the network")
+    at: Instant = Field(description="when it happened on the network")
     firmware_version: str | None = Field(
         default=None, max_length=8, description="for activated: the version now running"
     )
@@ -186,7 +187,7 @@ class ResultIn(BaseModel):
     reason: str | None = Field(default=None, max_length=200, description="for failed")
 
 
-class ResultsIn(BaseModel):
+class ResultsIn(RequestBody):
     results: list[ResultIn] = Field(min_length=1, max_length=200_000)
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
+from chfw_api.api.fields import EUI64, NOT_BLANK, WHOLE, Float, RequestBody, reason
 from chfw_api.api.routes.csp import PROBLEMS, CampaignId, guardrail_defaults
 from chfw_api.domain.guardrails import Dimension, GuardrailRule, SlicePause
 from chfw_api.domain.identifiers import normalise_eui64
@@ -63,7 +64,7 @@ def pilot_monitoring(
     campaign_id: CampaignId,
     caller: CallerDep,
     c: ContainerDep,
-    after: Annotated[str | None, Query(max_length=23, description="GUID cursor")] = None,
+    after: Annotated[str | None, Query(pattern=EUI64, description="GUID cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> MonitoringPage:
     """AD11: every pilot hub with each result and its timing; a supplier sees its own hubs."""
@@ -105,16 +106,18 @@ def pilot_monitoring(
 # ------------------------------------------------------------------------------ guardrails
 
 
-class GuardrailRuleIO(BaseModel):
+class GuardrailRuleIO(RequestBody):
     stage: DeploymentKind
     dimension: Dimension
-    max_failure_rate: float = Field(ge=0, le=1)
-    min_sample: int = Field(ge=1, le=2**31 - 1)
+    max_failure_rate: Float = Field(ge=0, le=1)
+    min_sample: Annotated[StrictInt, Field(ge=1, le=2**31 - 1), WHOLE]
 
 
-class GuardrailRules(BaseModel):
+class GuardrailRules(RequestBody):
     rules: list[GuardrailRuleIO]
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(
+        default="", max_length=2000, pattern=f"^$|{NOT_BLANK}", description="empty: a default"
+    )
 
 
 class SlicePauseRead(BaseModel):
@@ -153,8 +156,8 @@ class SlicePauseRead(BaseModel):
         )
 
 
-class LiftBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="DCC's triage, audited")
+class LiftBody(RequestBody):
+    reason: str = reason("DCC's triage, audited")
 
 
 def _rules_out(rules: list[GuardrailRule]) -> GuardrailRules:

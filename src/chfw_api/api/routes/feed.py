@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import CallerDep, ContainerDep, ReadUowDep, UowDep
+from chfw_api.api.fields import FEED_CURSOR, RequestBody, rules
 from chfw_api.services import delivery as svc
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
@@ -38,8 +39,10 @@ class FeedPageRead(BaseModel):
     acknowledged: str = Field(description="the cursor last acknowledged")
 
 
-class Ack(BaseModel):
-    cursor: str = Field(max_length=20, description="a cursor from the feed: all up to it is done")
+class Ack(RequestBody):
+    cursor: str = Field(
+        pattern=FEED_CURSOR, description="a cursor from the feed: all up to it is done"
+    )
 
 
 class AckResult(BaseModel):
@@ -52,7 +55,7 @@ def read_feed(
     uow: ReadUowDep,
     c: ContainerDep,
     after: Annotated[
-        str | None, Query(max_length=20, description="default: the acknowledged cursor")
+        str | None, Query(pattern=FEED_CURSOR, description="default: the acknowledged cursor")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     code: Annotated[list[str] | None, Query(description="only these alert codes")] = None,
@@ -83,7 +86,11 @@ def read_feed(
     )
 
 
-@router.post("/ack", responses={**PROBLEMS, 422: {"description": "bad or future cursor"}})
+@router.post(
+    "/ack",
+    responses={**PROBLEMS, 422: {"description": "bad or future cursor"}},
+    openapi_extra=rules(cursor="one the caller's feed has reached"),
+)
 def acknowledge(body: Ack, caller: CallerDep, uow: UowDep, c: ContainerDep) -> AckResult:
     """Mark everything up to a cursor as consumed (the cursor never moves back)."""
     return AckResult(

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel
 
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
-from chfw_api.api.routes.campaigns import CampaignRead
+from chfw_api.api.fields import Instant, RequestBody, reason, rules
+from chfw_api.api.routes.campaigns import NEW_END, CampaignRead
 from chfw_api.domain.incidents import Incident, IncidentStatus, RolloutDecision
 from chfw_api.services import incidents as svc
 
@@ -60,10 +61,10 @@ class IncidentRead(BaseModel):
         )
 
 
-class Triage(BaseModel):
+class Triage(RequestBody):
     decision: RolloutDecision
-    reason: str = Field(min_length=1, max_length=2000)
-    new_end: AwareDatetime | None = None
+    reason: str = reason()
+    new_end: Instant | None = None
 
 
 class TriageResult(BaseModel):
@@ -85,7 +86,7 @@ def list_incidents(
     return [IncidentRead.of(i) for i in found]
 
 
-@router.post("/{incident_id}/triage", responses=PROBLEMS)
+@router.post("/{incident_id}/triage", responses=PROBLEMS, openapi_extra=rules(new_end=NEW_END))
 def triage(
     incident_id: Annotated[str, Path(max_length=40)], body: Triage, caller: DccDep, c: ContainerDep
 ) -> TriageResult:

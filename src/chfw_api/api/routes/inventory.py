@@ -5,11 +5,12 @@ from __future__ import annotations
 import tempfile
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
+from chfw_api.api.fields import EUI64
 from chfw_api.domain.errors import ValidationFailed
 from chfw_api.domain.inventory import HubView
 from chfw_api.services import inventory as svc
@@ -101,7 +102,7 @@ async def import_inventory(request: Request, caller: DccDep, c: ContainerDep) ->
 def list_hubs(
     caller: CallerDep,
     c: ContainerDep,
-    after: Annotated[str | None, Query(description="GUID cursor", max_length=23)] = None,
+    after: Annotated[str | None, Query(description="GUID cursor", pattern=EUI64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HubPage:
     """Page through the hubs you are responsible for: a supplier its own, a CSP its regions'."""
@@ -116,6 +117,10 @@ def list_hubs(
     "/hubs/{guid}",
     responses={401: {"description": "no key"}, 404: {"description": "not one of yours"}},
 )
-def get_hub(guid: str, caller: CallerDep, c: ContainerDep) -> HubRead:
+def get_hub(
+    guid: Annotated[str, Path(pattern=EUI64, description="CH GUID (EUI-64)")],
+    caller: CallerDep,
+    c: ContainerDep,
+) -> HubRead:
     """Read one hub you are responsible for."""
     return HubRead.of(svc.get_hub(c.uow(read_only=True), caller=caller, guid=guid))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import ContainerDep, DccDep, ReadUowDep, UowDep
+from chfw_api.api.fields import CSP_ID, CspId, RequestBody, UserId, reason, rules
 from chfw_api.domain.parties import (
     ApiKeyInfo,
     CspRegion,
@@ -20,23 +21,50 @@ from chfw_api.domain.parties import (
 from chfw_api.services import parties as svc
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
+LOCK_OUT_409 = (
+    "lock-out: the change would leave the DCC no way in but the database (its last live "
+    "key, its last active party with a key, or a party suspending itself)"
+)
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or unknown API key"},
     403: {"description": "not a DCC key"},
 }
 
 
-class PartyCreate(BaseModel):
-    kind: PartyKind
-    code: str = Field(
-        description="User ID (EUI-64) for suppliers and DCC; CSP ID (e.g. CSP-N) for CSPs",
-        examples=["90-B3-D5-1F-30-01-00-00"],
-        max_length=64,
-    )
-    name: str = Field(min_length=1, max_length=200)
-    roles: list[SupplierRole] = Field(default_factory=list, description="suppliers only")
-    regions: list[CspRegion] = Field(default_factory=list, description="CSPs only")
-    signing_certificate_pem: str | None = Field(default=None, max_length=20_000)
+PEM = "-----BEGIN CERTIFICATE-----"
+CERTIFICATE_RULE = "a PEM X.509 certificate that can be read"
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Certificate = Annotated[str | None, Field(max_length=20_000, pattern=PEM)]
+
+
+class SupplierCreate(RequestBody):
+    """A supplier: its User ID and the roles it holds (IS, GS or both)."""
+
+    kind: Literal[PartyKind.SUPPLIER]
+    code: UserId
+    name: Name
+    roles: list[SupplierRole] = Field(min_length=1, max_length=2)
+    signing_certificate_pem: Certificate = None
+
+
+class CspCreate(RequestBody):
+    """A Communications Service Provider: its CSP ID and the regions it serves."""
+
+    kind: Literal[PartyKind.CSP]
+    code: CspId
+    name: Name
+    regions: list[CspRegion] = Field(default_factory=list, max_length=3)
+
+
+class DccCreate(RequestBody):
+    """A DCC operator: its User ID."""
+
+    kind: Literal[PartyKind.DCC]
+    code: UserId
+    name: Name
+
+
+PartyCreate = Annotated[SupplierCreate | CspCreate | DccCreate, Field(discriminator="kind")]
 
 
 class PartyRead(BaseModel):
@@ -61,15 +89,20 @@ class PartyRead(BaseModel):
         )
 
 
-class StatusChange(BaseModel):
+class StatusChange(RequestBody):
     status: PartyStatus
+    reason: str = reason("why: recorded in the audit trail with the User ID that made the change")
 
 
-class CertificateChange(BaseModel):
-    certificate_pem: str | None = Field(max_length=20_000)
+class KeyRevocation(RequestBody):
+    reason: str = reason("why: recorded in the audit trail with the User ID that revoked it")
 
 
-class KeyCreate(BaseModel):
+class CertificateChange(RequestBody):
+    certificate_pem: Certificate
+
+
+class KeyCreate(RequestBody):
     label: str = Field(default="", max_length=200)
 
 
@@ -100,7 +133,7 @@ class KeyRead(BaseModel):
         )
 
 
-Code = Annotated[str, Path(max_length=64, description="User ID or CSP ID")]
+Code = Annotated[str, Path(pattern=CSP_ID, description="User ID or CSP ID")]
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER key: larger ones cannot exist
 
 
@@ -108,8 +141,11 @@ KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER key: larger ones 
     "/parties",
     status_code=status.HTTP_201_CREATED,
     responses={**PROBLEMS, 409: {"description": "the party already exists"}},
+    openapi_extra=rules(
+        regions="not served by another CSP already", signing_certificate_pem=CERTIFICATE_RULE
+    ),
 )
-def create_party(body: PartyCreate, _: DccDep, uow: UowDep, c: ContainerDep) -> PartyRead:
+def create_party(body: PartyCreate, caller: DccDep, uow: UowDep, c: ContainerDep) -> PartyRead:
     """Register a supplier, CSP or DCC operator."""
     party = svc.register_party(
         uow,
@@ -117,9 +153,10 @@ def create_party(body: PartyCreate, _: DccDep, uow: UowDep, c: ContainerDep) -> 
         kind=body.kind,
         code=body.code,
         name=body.name,
-        roles=body.roles,
-        regions=body.regions,
-        signing_certificate_pem=body.signing_certificate_pem,
+        roles=body.roles if isinstance(body, SupplierCreate) else (),
+        regions=body.regions if isinstance(body, CspCreate) else (),
+        signing_certificate_pem=getattr(body, "signing_certificate_pem", None),
+        actor=caller.code,
     )
     return PartyRead.of(party)
 
@@ -136,28 +173,55 @@ def get_party(code: Code, _: DccDep, uow: ReadUowDep) -> PartyRead:
     return PartyRead.of(svc.get_party(uow, code=code))
 
 
-@router.put("/parties/{code}/status", responses=PROBLEMS)
-def set_party_status(code: Code, body: StatusChange, _: DccDep, uow: UowDep) -> PartyRead:
-    """Suspend or reactivate a party; a suspended party's keys are refused."""
-    return PartyRead.of(svc.set_status(uow, code=code, status=body.status))
+@router.put(
+    "/parties/{code}/status",
+    responses={**PROBLEMS, 409: {"description": LOCK_OUT_409}},
+    openapi_extra=rules(
+        status="never the caller's own party suspended, nor the last active DCC party with "
+        "a live key"
+    ),
+)
+def set_party_status(
+    code: Code, body: StatusChange, caller: DccDep, uow: UowDep, c: ContainerDep
+) -> PartyRead:
+    """Suspend or reactivate a party, audited with your User ID and the reason; a suspended
+    party's keys are refused."""
+    return PartyRead.of(
+        svc.set_status(
+            uow, c.clock, caller=caller, code=code, status=body.status, reason=body.reason
+        )
+    )
 
 
-@router.put("/parties/{code}/certificate", responses=PROBLEMS)
-def set_certificate(code: Code, body: CertificateChange, _: DccDep, uow: UowDep) -> PartyRead:
-    """Register (or clear) a supplier's XML signing certificate (PEM)."""
-    return PartyRead.of(svc.set_signing_certificate(uow, code=code, pem=body.certificate_pem))
+@router.put(
+    "/parties/{code}/certificate",
+    responses=PROBLEMS,
+    openapi_extra=rules(
+        code="a supplier's: only suppliers sign Service Requests",
+        certificate_pem=CERTIFICATE_RULE,
+    ),
+)
+def set_certificate(
+    code: Code, body: CertificateChange, caller: DccDep, uow: UowDep, c: ContainerDep
+) -> PartyRead:
+    """Register (or clear) a supplier's XML signing certificate (PEM, ECDSA P-256)."""
+    pem = body.certificate_pem
+    return PartyRead.of(
+        svc.set_signing_certificate(uow, c.clock, code=code, pem=pem, actor=caller.code)
+    )
 
 
 @router.post("/parties/{code}/keys", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
 def issue_key(
     code: Code,
-    _: DccDep,
+    caller: DccDep,
     uow: UowDep,
     c: ContainerDep,
     body: Annotated[KeyCreate | None, Body()] = None,
 ) -> KeyIssued:
     """Issue an API key for a party; the key is in this response only."""
-    issued = svc.issue_key(uow, c.clock, party_code=code, label=body.label if body else "")
+    label = body.label if body else ""
+    issued = svc.issue_key(uow, c.clock, party_code=code, label=label, actor=caller.code)
     return KeyIssued(id=issued.id, party=issued.party_code, label=issued.label, key=issued.key)
 
 
@@ -167,7 +231,16 @@ def list_keys(code: Code, _: DccDep, uow: ReadUowDep) -> list[KeyRead]:
     return [KeyRead.of(k) for k in svc.list_keys(uow, party_code=code)]
 
 
-@router.delete("/keys/{key_id}", responses=PROBLEMS)
-def revoke_key(key_id: KeyId, _: DccDep, uow: UowDep, c: ContainerDep) -> KeyRead:
-    """Revoke an API key at once."""
-    return KeyRead.of(svc.revoke_key(uow, c.clock, key_id=key_id))
+@router.delete(
+    "/keys/{key_id}",
+    responses={**PROBLEMS, 404: {"description": "no such key"}, 409: {"description": LOCK_OUT_409}},
+    openapi_extra=rules(key_id="not the last live key of an active DCC party"),
+)
+def revoke_key(
+    key_id: KeyId, body: KeyRevocation, caller: DccDep, uow: UowDep, c: ContainerDep
+) -> KeyRead:
+    """Revoke an API key at once, audited with your User ID and the reason (a JSON body:
+    `{"reason": "..."}`)."""
+    return KeyRead.of(
+        svc.revoke_key(uow, c.clock, caller=caller, key_id=key_id, reason=body.reason)
+    )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from chfw_api.api.deps import ContainerDep, DccDep, ReadUowDep, UowDep
+from chfw_api.api.fields import NOT_BLANK, Bool, RequestBody
 from chfw_api.domain.releases import FirmwareRelease, Priority, ReleaseType, Severity
 from chfw_api.services import releases as svc
 
@@ -20,21 +21,25 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER key: larger ones cannot exist
 
 
-class ReleaseCreate(BaseModel):
-    manufacturer: str = Field(min_length=1, max_length=100)
-    model: str = Field(min_length=1, max_length=100)
-    version: str = Field(description="1 to 8 hex characters", min_length=1, max_length=8)
-    image_hash: str = Field(description="SHA-256 of the image, hex", max_length=64)
-    release_note_ref: str = Field(min_length=1, max_length=500)
+class ReleaseFields(BaseModel):
+    manufacturer: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
+    model: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
+    version: str = Field(description="1 to 8 hex characters", pattern=r"^[0-9A-Fa-f]{1,8}$")
+    image_hash: str = Field(description="SHA-256 of the image, hex", pattern=r"^[0-9A-Fa-f]{64}$")
+    release_note_ref: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
     severity: Severity
     priority: Priority
     release_type: ReleaseType
-    operational_or_security: bool = Field(
+    operational_or_security: Bool = Field(
         description="operational/security releases never pilot (AD03)"
     )
 
 
-class ReleaseRead(ReleaseCreate):
+class ReleaseCreate(ReleaseFields, RequestBody):
+    pass
+
+
+class ReleaseRead(ReleaseFields):
     id: int
     created_at: datetime
     created_by: str

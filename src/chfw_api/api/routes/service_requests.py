@@ -19,9 +19,9 @@ from chfw_api.domain.parties import Caller
 from chfw_api.domain.service_request_results import ServiceRequestRefused
 from chfw_api.domain.service_requests import ServiceReference
 from chfw_api.duis.codes import error_code, http_status, outcome_code
-from chfw_api.duis.errors import NOT_WELL_FORMED, XmlRejected
+from chfw_api.duis.errors import NOT_WELL_FORMED, TOO_LARGE, XmlRejected
 from chfw_api.duis.parser import parse_request
-from chfw_api.duis.requests import map_request, sniff_header
+from chfw_api.duis.requests import SNIFF_WINDOW, map_request, sniff_header
 from chfw_api.duis.responses import render_error, render_response
 from chfw_api.duis.signature import verify_request
 from chfw_api.services import estate_status
@@ -30,17 +30,45 @@ from chfw_api.services.pilot_lists import PilotSettings
 
 router = APIRouter(prefix="/api/v1", tags=["service requests"])
 XML = "application/xml"
+SERVICE_PATH = "/api/v1/serviceD"
+UNNAMED_SR = ServiceReference.INSTRUCT_DEPLOYMENT
+"""Named by a refusal of a body in which no Service Reference can be found: the schema wants
+one (docs/response-codes.md)."""
 
 
-def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tuple[int, bytes]:
+def _response_id(c: Container, caller: Caller, request_id: str | None) -> str | None:
+    """DCC : the caller : the request's counter. None when no RequestID could be found: a
+    counter is 1 to 2^64-1 and there is none to echo, so the header leaves ResponseID out."""
+    if request_id is None:
+        return None
+    dcc = c.settings.dcc_user_id
+    to = caller.code if len(caller.code) == 23 else dcc
+    return f"{dcc}:{to}:{request_id.rsplit(':', 1)[-1]}"
+
+
+async def _read_within(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The body, or, when it is over `limit` bytes (declared or streamed), only its head and
+    True: enough to echo the RequestID and SR in the refusal (E110003), never the whole."""
+    declared = request.headers.get("content-length", "")
+    declared_over = declared.isdigit() and int(declared) > limit
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit or (declared_over and len(received) >= SNIFF_WINDOW):
+            return bytes(received[:SNIFF_WINDOW]), True
+    return bytes(received), declared_over
+
+
+def _handle(
+    c: Container, caller: Caller, data: bytes, content_type: str, *, too_large: bool = False
+) -> tuple[int, bytes]:
     s = c.settings
     now = c.clock.now()
     request_id, sr = sniff_header(data)
-    counter = request_id.rsplit(":", 1)[-1] if request_id else "0"
-    response_id = (
-        f"{s.dcc_user_id}:{caller.code if len(caller.code) == 23 else s.dcc_user_id}:{counter}"
-    )
     try:
+        if too_large:
+            raise XmlRejected(TOO_LARGE, f"the body is larger than the limit of "
+                                         f"{s.max_body_bytes} bytes")  # fmt: skip
         if content_type not in ("application/xml", "text/xml"):
             raise XmlRejected(NOT_WELL_FORMED, f"expected Content-Type application/xml, got "
                                                f"{content_type or 'none'!r}")  # fmt: skip
@@ -61,14 +89,18 @@ def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tup
         )
         code = outcome_code(result)
         body = render_response(
-            result, service_reference=sr, response_id=response_id, at=now, request_id=request_id
+            result,
+            service_reference=sr,
+            response_id=_response_id(c, caller, request_id),
+            at=now,
+            request_id=request_id,
         )
         return http_status(code), body
     except (XmlRejected, DomainError) as exc:
         body = render_error(
             exc,
-            service_reference=sr or ServiceReference.INSTRUCT_DEPLOYMENT,
-            response_id=response_id,
+            service_reference=sr or UNNAMED_SR,
+            response_id=_response_id(c, caller, request_id),
             at=now,
             request_id=request_id,
         )
@@ -76,7 +108,7 @@ def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tup
 
 
 @router.post(
-    "/serviceD",
+    SERVICE_PATH.removeprefix("/api/v1"),
     summary="Send a Service Request (SR 11.5-11.10) as DUIS-style XML",
     response_class=Response,
     responses={
@@ -87,7 +119,7 @@ def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tup
         403: {"content": {XML: {}}, "description": "sr:Response E1/E2/E3/E4"},
         404: {"content": {XML: {}}, "description": "sr:Response E19/E110017/E110801"},
         409: {"content": {XML: {}}, "description": "sr:Response E...: not in this state"},
-        413: {"description": "body over the limit"},
+        413: {"content": {XML: {}}, "description": "sr:Response E110003: body over the limit"},
         422: {"content": {XML: {}}, "description": "sr:Response E...: the list is refused"},
     },
     openapi_extra={
@@ -99,9 +131,9 @@ def _handle(c: Container, caller: Caller, data: bytes, content_type: str) -> tup
 )
 async def service_request(request: Request, caller: CallerDep, c: ContainerDep) -> Response:
     """One sr:Request per call (see schemas/chfw-duis.xsd and docs/examples/)."""
-    data = await request.body()
+    data, too_large = await _read_within(request, c.settings.max_body_bytes)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    status, body = await run_in_threadpool(_handle, c, caller, data, media)
+    status, body = await run_in_threadpool(_handle, c, caller, data, media, too_large=too_large)
     return Response(content=body, status_code=status, media_type=XML)
 
 

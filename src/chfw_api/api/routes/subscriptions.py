@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from chfw_api.api.deps import CallerDep, ContainerDep, ReadUowDep, UowDep
+from chfw_api.api.fields import EUI64, WHOLE, Bool, Instant, RequestBody, UserId, rules
 from chfw_api.bootstrap import Container
 from chfw_api.delivery.urls import UrlPolicy
 from chfw_api.domain.subscriptions import (
@@ -35,6 +36,12 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 INT_MAX = 2**31 - 1  # webhook_endpoints.id
 BIGINT_MAX = 2**63 - 1  # deliveries.id
 EndpointId = Annotated[int, Path(ge=1, le=INT_MAX)]
+AlertCode = Annotated[str, StringConstraints(pattern=r"^(\*|[Nn][0-9]{2})$")]
+URL_RULES = rules(
+    url="http(s) with a host that resolves to public addresses only (unless allowed by the "
+    "operator), no credentials, no fragment",
+    codes="alert codes this service sends",
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **PROBLEMS,
     404: {"description": "no such endpoint among the caller's"},
@@ -46,33 +53,31 @@ def _rules(c: Container) -> tuple[UrlPolicy, frozenset[str]]:
     return UrlPolicy.of(s.webhook_allowed_networks), known_codes(s.activation_alert_code)
 
 
-class EndpointCreate(BaseModel):
+class EndpointCreate(RequestBody):
     url: str = Field(
         max_length=2048,
         description="http(s) URL; private, loopback, link-local and metadata addresses are "
         "refused; redirects are never followed",
     )
-    codes: list[str] = Field(
+    codes: list[AlertCode] = Field(
         min_length=1, max_length=50, description="alert codes wanted, e.g. N63, N70; '*' for all"
     )
-    batch_size: int = Field(
+    batch_size: Annotated[StrictInt, Field(ge=1, le=MAX_BATCH_SIZE), WHOLE] = Field(
         default=1,
-        ge=1,
-        le=MAX_BATCH_SIZE,
         description="up to this many alerts per POST (sr:AlertBatch); 1 sends each alone",
     )
     description: str = Field(default="", max_length=200)
-    party: str | None = Field(
+    party: UserId | None = Field(
         default=None, description="DCC only: the Service User (User ID) the endpoint is for"
     )
 
 
-class EndpointUpdate(BaseModel):
+class EndpointUpdate(RequestBody):
     url: str | None = Field(default=None, max_length=2048)
-    codes: list[str] | None = Field(default=None, min_length=1, max_length=50)
-    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE)
+    codes: list[AlertCode] | None = Field(default=None, min_length=1, max_length=50)
+    batch_size: Annotated[StrictInt, Field(ge=1, le=MAX_BATCH_SIZE), WHOLE] | None = None
     description: str | None = Field(default=None, max_length=200)
-    enabled: bool | None = Field(
+    enabled: Bool | None = Field(
         default=None, description="false pauses delivery; true resumes (also after a 410)"
     )
 
@@ -113,9 +118,9 @@ class EndpointWithSecret(EndpointRead):
     secret: str = Field(description="whsec_...: shown this once; verify webhook-signature with it")
 
 
-class RotateSecret(BaseModel):
-    overlap_seconds: int | None = Field(
-        default=None, ge=0, le=7 * 86_400, description="default CHFW_WEBHOOK_SECRET_OVERLAP"
+class RotateSecret(RequestBody):
+    overlap_seconds: Annotated[StrictInt, Field(ge=0, le=7 * 86_400), WHOLE] | None = Field(
+        default=None, description="default CHFW_WEBHOOK_SECRET_OVERLAP"
     )
 
 
@@ -154,11 +159,11 @@ class DeadLetterPage(BaseModel):
     next_after: int | None = Field(description="pass as `after` for the next page; null at end")
 
 
-class ReplayWindow(BaseModel):
-    since: AwareDatetime = Field(description="alerts raised at or after this time")
-    until: AwareDatetime = Field(description="... and before this time")
-    endpoint_id: int | None = Field(default=None, ge=1, le=INT_MAX)
-    party: str | None = Field(default=None, description="DCC only: one Service User's")
+class ReplayWindow(RequestBody):
+    since: Instant = Field(description="alerts raised at or after this time")
+    until: Instant = Field(description="... and before this time")
+    endpoint_id: Annotated[StrictInt, Field(ge=1, le=INT_MAX), WHOLE] | None = None
+    party: UserId | None = Field(default=None, description="DCC only: one Service User's")
 
 
 class ReplayResult(BaseModel):
@@ -205,7 +210,17 @@ class EndpointStatsRead(BaseModel):
         )
 
 
-@router.post("/endpoints", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post(
+    "/endpoints",
+    status_code=status.HTTP_201_CREATED,
+    responses=PROBLEMS,
+    openapi_extra={
+        "x-chfw-rules": {
+            **URL_RULES["x-chfw-rules"],
+            "party": "a registered supplier; DCC must name one",
+        }
+    },
+)
 def create_endpoint(
     body: EndpointCreate, caller: CallerDep, uow: UowDep, c: ContainerDep
 ) -> EndpointWithSecret:
@@ -228,7 +243,9 @@ def create_endpoint(
 
 @router.get("/endpoints", responses=PROBLEMS)
 def list_endpoints(
-    caller: CallerDep, uow: ReadUowDep, party: Annotated[str | None, Query()] = None
+    caller: CallerDep,
+    uow: ReadUowDep,
+    party: Annotated[str | None, Query(pattern=EUI64, description="DCC only")] = None,
 ) -> list[EndpointRead]:
     """The caller's endpoints (DCC: every endpoint, or one Service User's with `party`)."""
     return [EndpointRead.of(e) for e in svc.list_endpoints(uow, caller=caller, party=party)]
@@ -240,7 +257,7 @@ def get_endpoint(endpoint_id: EndpointId, caller: CallerDep, uow: ReadUowDep) ->
     return EndpointRead.of(svc.get_endpoint(uow, caller=caller, endpoint_id=endpoint_id))
 
 
-@router.patch("/endpoints/{endpoint_id}", responses=NOT_FOUND)
+@router.patch("/endpoints/{endpoint_id}", responses=NOT_FOUND, openapi_extra=URL_RULES)
 def update_endpoint(
     endpoint_id: EndpointId, body: EndpointUpdate, caller: CallerDep, uow: UowDep, c: ContainerDep
 ) -> EndpointRead:
@@ -294,14 +311,14 @@ def rotate_secret(
     )
 
 
-@router.get("/dead-letters", responses=NOT_FOUND)
+@router.get("/dead-letters", responses=NOT_FOUND, openapi_extra=rules(since="before until"))
 def list_dead_letters(
     caller: CallerDep,
     uow: ReadUowDep,
     endpoint_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
-    party: Annotated[str | None, Query(description="DCC only")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="raised at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="raised before")] = None,
+    party: Annotated[str | None, Query(pattern=EUI64, description="DCC only")] = None,
+    since: Annotated[Instant | None, Query(description="raised at or after")] = None,
+    until: Annotated[Instant | None, Query(description="raised before")] = None,
     after: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DeadLetterPage:
@@ -331,7 +348,7 @@ def replay_dead_letter(
     return ReplayResult(replayed=n)
 
 
-@router.post("/dead-letters/replay", responses=NOT_FOUND)
+@router.post("/dead-letters/replay", responses=NOT_FOUND, openapi_extra=rules(since="before until"))
 def replay_dead_letters(
     body: ReplayWindow, caller: CallerDep, uow: UowDep, c: ContainerDep
 ) -> ReplayResult:

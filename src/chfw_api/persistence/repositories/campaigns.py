@@ -255,6 +255,13 @@ class CampaignRepository:
         )
         return HubCounts.of((bool(p), s, int(n)) for p, s, n in rows if n)
 
+    def any_hub_in(self, campaign_row_id: int, statuses: Sequence[str]) -> bool:
+        """Whether one hub of the campaign has one of these statuses: an EXISTS that stops at
+        the first entry of ix_campaign_hubs_status, whatever the campaign's size."""
+        h = CampaignHubRow
+        found = select(h.guid).where(h.campaign_id == campaign_row_id, h.status.in_(statuses))
+        return bool(self._s.scalar(select(found.exists())))
+
     def fold_hub_tallies(self) -> int:
         """Fold every connection's partial tallies into shard 0 (PostgreSQL; SQLite keeps one
         shard). One statement, so readers see the counts before or after, never in between;

@@ -6,11 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.reports import EstateRow, Report
-from chfw_api.persistence.tables import ReportRow
+from chfw_api.domain.stages import DeploymentKind
+from chfw_api.persistence.tables import HubRow, ReportRow
 
 
 def _utc(value: Any) -> datetime | None:
@@ -35,6 +36,34 @@ def _report(row: ReportRow) -> Report:
     )
 
 
+_SPLIT = (
+    "(h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT NULL "
+    "AND h.import_supplier_id <> h.gas_supplier_id)"
+)
+# The hub's current other supplier has a standing instruction for the hub's stage (RA04:
+# a former supplier's vote no longer counts).
+_OTHER_VOTE = (
+    "SELECT 1 FROM instruction_votes v WHERE v.campaign_id = c.campaign_id "
+    "AND v.stage = CASE WHEN ch.in_pilot THEN :pilot ELSE :safe END AND v.guid = h.guid "
+    "AND v.supplier_id = CASE WHEN h.import_supplier_id = :s THEN h.gas_supplier_id "
+    "ELSE h.import_supplier_id END"
+)
+
+
+_SUPPLIER = "(h.import_supplier_id = :s OR h.gas_supplier_id = :s)"
+_SUPPLIER_RANGE = (
+    "((h.import_supplier_id = :s AND h.guid > :after AND h.guid <= :last) "
+    "OR (h.gas_supplier_id = :s AND h.guid > :after AND h.guid <= :last))"
+)
+_PAGE_END = (
+    "SELECT max(guid), count(*) FROM (SELECT guid FROM ("
+    "SELECT guid FROM (SELECT guid FROM hubs WHERE import_supplier_id = :s AND guid > :after "
+    "ORDER BY guid LIMIT :n) AS by_import UNION "
+    "SELECT guid FROM (SELECT guid FROM hubs WHERE gas_supplier_id = :s AND guid > :after "
+    "ORDER BY guid LIMIT :n) AS by_gas) AS both_roles ORDER BY guid LIMIT :n) AS page"
+)
+
+
 class EstateRepository:
     """Also keeps the asynchronous report requests (table `reports`)."""
 
@@ -48,7 +77,7 @@ class EstateRepository:
         status: str | None,
         guids: Sequence[str] | None,
     ) -> tuple[str, dict[str, Any]]:
-        sql = "(h.import_supplier_id = :s OR h.gas_supplier_id = :s)"
+        sql = _SUPPLIER
         params: dict[str, Any] = {"s": supplier_id}
         if campaign is not None:
             sql += " AND c.campaign_id = :c"
@@ -92,33 +121,59 @@ class EstateRepository:
         batch: int = 5000,
         limit: int | None = None,
     ) -> Iterator[EstateRow]:
-        """(guid, is_import, is_gas, firmware, campaign_id, status, status_at), in GUID order,
-        fetched in keyset batches so a 300,000-hub report streams in constant memory."""
+        """Rows in GUID order, fetched in keyset batches so a 300,000-hub report streams in
+        constant memory. Whether the hub's other supplier has instructed is one primary-key
+        probe of `instruction_votes` per row; the other supplier's ID never leaves the query
+        (BR3.3)."""
         where, params = self._where(supplier_id, campaign, status, guids)
         join = "JOIN" if (campaign or status) else "LEFT JOIN"
+        select_rows = (
+            "SELECT h.guid, h.import_supplier_id = :s, h.gas_supplier_id = :s, "
+            "h.firmware_version, c.campaign_id, ch.status, ch.result_at, "
+            "ch.planned_activation_at, ch.in_pilot, "
+            f"{_SPLIT}, EXISTS ({_OTHER_VOTE}) "
+            f"FROM hubs h {join} campaign_hubs ch ON ch.guid = h.guid "
+            f"{join} campaigns c ON c.id = ch.campaign_id "
+        )
+        stages = {"pilot": DeploymentKind.PILOT.value, "safe": DeploymentKind.SAFE_LAUNCH.value}
         after = ""
         sent = 0
         while True:
+            if guids:  # a few named hubs: primary-key probes, one page
+                last, picked = None, 0
+                sql = f"{select_rows} WHERE {where} AND h.guid > :after ORDER BY h.guid LIMIT :n"
+            else:
+                # The page's last GUID, read along the supplier's two (supplier, GUID) indexes
+                # merged, so a page costs its own size however many hubs the supplier has; the
+                # rows are then that GUID range of the same two indexes. An OR of the two
+                # suppliers with LIMIT would sort all the supplier's remaining hubs per page.
+                last, picked = self._s.execute(text(_PAGE_END), {
+                    "s": supplier_id, "after": after, "n": batch}).one()  # fmt: skip
+                if not picked:
+                    return
+                sql = (
+                    f"{select_rows} WHERE {where.replace(_SUPPLIER, _SUPPLIER_RANGE)} "
+                    "ORDER BY h.guid, c.campaign_id"
+                )
             page = list(
                 self._s.execute(
-                    text(
-                        "SELECT h.guid, h.import_supplier_id = :s, h.gas_supplier_id = :s, "
-                        "h.firmware_version, c.campaign_id, ch.status, ch.result_at "
-                        f"FROM hubs h {join} campaign_hubs ch ON ch.guid = h.guid "
-                        f"{join} campaigns c ON c.id = ch.campaign_id "
-                        f"WHERE {where} AND h.guid > :after ORDER BY h.guid LIMIT :n"
-                    ),
-                    {**params, "after": after, "n": batch},
+                    text(sql), {**params, **stages, "after": after, "last": last, "n": batch}
                 )
             )
-            if not page:
-                return
             for r in page:
-                yield (r[0], bool(r[1]), bool(r[2]), r[3], r[4], r[5], _utc(r[6]))
+                yield EstateRow(r[0], bool(r[1]), bool(r[2]), r[3], r[4], r[5], _utc(r[6]),
+                                _utc(r[7]), bool(r[8]), bool(r[9]), bool(r[10]))  # fmt: skip
                 sent += 1
                 if limit is not None and sent >= limit:
                     return
-            after = page[-1][0]
+            if guids:
+                if not page:
+                    return
+                after = page[-1][0]
+                continue
+            if picked < batch:
+                return
+            after = str(last)
 
     def campaign_counts(self, campaign_row_id: int, supplier_id: int) -> dict[str, int]:
         """The supplier's hubs in the campaign by status, as it serves them now, from the
@@ -192,6 +247,16 @@ class EstateRepository:
             )
         ]
 
+    def claim_report(self, report_id: str) -> bool:
+        """Take a pending report for this transaction: a row lock (SKIP LOCKED on PostgreSQL,
+        so another worker passes over it; SQLite's writer lock serialises the workers)."""
+        stmt = select(ReportRow.report_id).where(
+            ReportRow.report_id == report_id, ReportRow.status == "pending"
+        )
+        if self._s.connection().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self._s.execute(stmt).first() is not None
+
     def mark_ready(self, report_id: str, *, rows: int, path: str, now: datetime) -> None:
         row = self._s.get(ReportRow, report_id)
         assert row is not None
@@ -201,3 +266,20 @@ class EstateRepository:
     def next_report_number(self) -> int:
         n = self._s.scalar(select(func.count()).select_from(ReportRow)) or 0
         return int(n) + 1
+
+    def supplied_among(self, supplier_id: int, guids: Sequence[str]) -> set[str]:
+        """Which of these GUIDs are hubs the supplier serves (IS or GS): primary-key probes,
+        a thousand GUIDs a statement so no driver's limit on bound values is reached."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(guids))
+        for i in range(0, len(unique), 1000):
+            found.update(
+                self._s.scalars(
+                    select(HubRow.guid).where(
+                        HubRow.guid.in_(unique[i : i + 1000]),
+                        or_(HubRow.import_supplier_id == supplier_id,
+                            HubRow.gas_supplier_id == supplier_id),
+                    )
+                )
+            )  # fmt: skip
+        return found

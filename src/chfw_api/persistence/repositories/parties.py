@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.inventory import SupplierDirectory
@@ -185,6 +185,51 @@ class PartyRepository:
             label=k.label,
             created_at=k.created_at,
             revoked_at=k.revoked_at,
+        )
+
+    # --- who can still get in (changes to it run one at a time) ---------------------------
+
+    def lock_dcc_parties(self) -> None:
+        """Row-lock every DCC party, in id order, until the transaction ends (PostgreSQL): two
+        revocations or suspensions that could each leave the DCC without a key then run one
+        after the other, the second seeing the first. On SQLite the writer's BEGIN IMMEDIATE
+        already serialises them."""
+        self._s.execute(
+            select(PartyRow.id)
+            .where(PartyRow.kind == PartyKind.DCC.value)
+            .order_by(PartyRow.id)
+            .with_for_update()
+        ).all()
+
+    def live_keys(self, party_id: int) -> int:
+        return (
+            self._s.scalar(
+                select(func.count())
+                .select_from(ApiKeyRow)
+                .where(ApiKeyRow.party_id == party_id, ApiKeyRow.revoked_at.is_(None))
+            )
+            or 0
+        )
+
+    def dcc_parties_with_live_keys(self, *, besides: int) -> int:
+        """Active DCC parties other than `besides` that hold at least one live key."""
+        live = (
+            select(ApiKeyRow.id)
+            .where(ApiKeyRow.party_id == PartyRow.id, ApiKeyRow.revoked_at.is_(None))
+            .exists()
+        )
+        return (
+            self._s.scalar(
+                select(func.count())
+                .select_from(PartyRow)
+                .where(
+                    PartyRow.kind == PartyKind.DCC.value,
+                    PartyRow.status == PartyStatus.ACTIVE.value,
+                    PartyRow.id != besides,
+                    live,
+                )
+            )
+            or 0
         )
 
     def revoke_key(self, key_id: int, now: datetime) -> None:

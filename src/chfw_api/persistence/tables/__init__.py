@@ -24,6 +24,7 @@ from chfw_api.persistence.tables.gateway import (
     InstructionPartRow,
     SlicePauseRow,
 )
+from chfw_api.persistence.tables.instruction_jobs import InstructionJobRow
 from chfw_api.persistence.tables.inventory import HubRow
 from chfw_api.persistence.tables.parties import ApiKeyRow, CspRegionRow, PartyRow
 from chfw_api.persistence.tables.releases import FirmwareReleaseRow
@@ -60,6 +61,7 @@ __all__ = [
     "GuardrailRuleRow",
     "HubRow",
     "IncidentRow",
+    "InstructionJobRow",
     "InstructionPartRow",
     "InstructionRow",
     "InstructionVoteRow",

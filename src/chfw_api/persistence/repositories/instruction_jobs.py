@@ -1,0 +1,160 @@
+"""Chunked instructions' progress (table `instruction_jobs`), and the supplier's candidate hubs
+read a chunk at a time in GUID order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from chfw_api.domain.instruction_jobs import RUNNING, ChunkOutcome, InstructionJob, add_counts
+from chfw_api.persistence.tables import InstructionJobRow, InstructionRow
+
+
+def _job(r: InstructionJobRow) -> InstructionJob:
+    return InstructionJob(
+        instruction_id=r.instruction_id,
+        campaign_id=r.campaign_id,
+        supplier_id=r.supplier_id,
+        stage=r.stage,
+        requested_at=r.requested_at,
+        request_id=r.request_id,
+        state=r.state,
+        after_guid=r.after_guid,
+        chunks=r.chunks,
+        accepted=r.accepted,
+        rejected=r.rejected,
+        waiting=r.waiting,
+        planned=dict(r.planned or {}),
+        reasons=dict(r.reasons or {}),
+    )
+
+
+class InstructionJobRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(
+        self,
+        *,
+        instruction_id: str,
+        campaign_id: str,
+        supplier_id: int,
+        stage: str,
+        requested_at: datetime,
+        request_id: str,
+        now: datetime,
+    ) -> None:
+        self._s.add(
+            InstructionJobRow(
+                instruction_id=instruction_id,
+                campaign_id=campaign_id,
+                supplier_id=supplier_id,
+                stage=stage,
+                requested_at=requested_at,
+                request_id=request_id,
+                state=RUNNING,
+                after_guid=None,
+                chunks=0,
+                accepted=0,
+                rejected=0,
+                waiting=0,
+                planned={},
+                reasons={},
+                updated_at=now,
+            )
+        )
+        self._s.flush()
+
+    def get(self, instruction_id: str) -> InstructionJob | None:
+        row = self._s.get(InstructionJobRow, instruction_id)
+        return _job(row) if row is not None else None
+
+    def claim_next(self) -> InstructionJob | None:
+        """The running job least recently advanced, locked for this transaction (SKIP LOCKED on
+        PostgreSQL, so two workers take different jobs; SQLite's writer lock does it there)."""
+        stmt = (
+            select(InstructionJobRow)
+            .where(InstructionJobRow.state == RUNNING)
+            .order_by(InstructionJobRow.updated_at, InstructionJobRow.instruction_id)
+            .limit(1)
+        )
+        if self._s.connection().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        row = self._s.scalars(stmt).first()
+        return _job(row) if row is not None else None
+
+    def record_chunk(
+        self, job: InstructionJob, outcome: ChunkOutcome, *, state: str, now: datetime
+    ) -> None:
+        values: dict[str, Any] = {
+            "after_guid": outcome.last_guid or job.after_guid,
+            "chunks": job.chunks + 1,
+            "accepted": job.accepted + outcome.accepted,
+            "rejected": job.rejected + outcome.rejected,
+            "waiting": job.waiting + outcome.waiting,
+            "planned": add_counts(job.planned, outcome.planned),
+            "reasons": add_counts(job.reasons, outcome.reasons),
+            "state": state,
+            "updated_at": now,
+        }
+        if state != RUNNING:
+            values["finished_at"] = now
+        self._s.execute(
+            update(InstructionJobRow)
+            .where(InstructionJobRow.instruction_id == job.instruction_id)
+            .values(**values)
+        )
+        self._s.execute(
+            update(InstructionRow)
+            .where(InstructionRow.instruction_id == job.instruction_id)
+            .values(accepted=values["accepted"], rejected=values["rejected"])
+        )
+
+    def supplier_hubs(self, campaign_row_id: int, supplier_id: int, *, in_pilot: bool) -> int:
+        """How many of the campaign's hubs the supplier serves now, from the tallies."""
+        return int(
+            self._s.execute(
+                text(
+                    "SELECT coalesce(sum(hubs), 0) FROM campaign_hub_tallies WHERE "
+                    "campaign_id = :c AND in_pilot = :p AND (import_supplier_id = :s OR "
+                    "gas_supplier_id = :s)"
+                ),
+                {"c": campaign_row_id, "p": in_pilot, "s": supplier_id},
+            ).scalar_one()
+        )
+
+    def running(self) -> int:
+        return len(
+            self._s.scalars(
+                select(InstructionJobRow.instruction_id).where(InstructionJobRow.state == RUNNING)
+            ).all()
+        )
+
+    def candidates(
+        self,
+        campaign_row_id: int,
+        supplier_id: int,
+        *,
+        in_pilot: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[str]:
+        """The next `limit` hubs of the campaign the supplier serves now (BR3.8 'all my hubs'),
+        in GUID order after `after`: each role read along its (supplier, GUID) index and the two
+        merged, so a chunk costs what it returns whatever the supplier's size."""
+        found: set[str] = set()
+        for role in ("import_supplier_id", "gas_supplier_id"):
+            rows = self._s.execute(
+                text(
+                    "SELECT h.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :c "
+                    f"AND ch.guid = h.guid WHERE h.{role} = :s AND ch.in_pilot = :p "
+                    "AND h.guid > :after ORDER BY h.guid LIMIT :n"
+                ),
+                {"c": campaign_row_id, "s": supplier_id, "p": in_pilot, "after": after or "",
+                 "n": limit},
+            )  # fmt: skip
+            found.update(r[0] for r in rows)
+        return sorted(found)[:limit]

@@ -1,0 +1,38 @@
+"""The store a chunked instruction's use cases depend on (`uow.instruction_jobs`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from chfw_api.domain.instruction_jobs import ChunkOutcome, InstructionJob
+
+
+class InstructionJobStore(Protocol):
+    def add(
+        self,
+        *,
+        instruction_id: str,
+        campaign_id: str,
+        supplier_id: int,
+        stage: str,
+        requested_at: datetime,
+        request_id: str,
+        now: datetime,
+    ) -> None: ...
+    def get(self, instruction_id: str) -> InstructionJob | None: ...
+    def claim_next(self) -> InstructionJob | None: ...
+    def record_chunk(
+        self, job: InstructionJob, outcome: ChunkOutcome, *, state: str, now: datetime
+    ) -> None: ...
+    def supplier_hubs(self, campaign_row_id: int, supplier_id: int, *, in_pilot: bool) -> int: ...
+    def running(self) -> int: ...
+    def candidates(
+        self,
+        campaign_row_id: int,
+        supplier_id: int,
+        *,
+        in_pilot: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[str]: ...
