@@ -367,7 +367,14 @@ def test_when_slots_are_short_endpoints_take_turns(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
     # covers: X4
-    config = replace(WorkerConfig.from_settings(container.settings), concurrency=2)
+    # Generous timeout and lease: a loaded CI machine must not turn a 30 ms answer into a
+    # timeout (and a retry outside this run), which is not what this test is about.
+    config = replace(
+        WorkerConfig.from_settings(container.settings),
+        concurrency=2,
+        timeout=30.0,
+        lease_seconds=120.0,
+    )
     with Receiver(respond=lambda _: Reply(delay=0.03)) as slow, Receiver() as quick:
         register(client, estate.supplier_a, slow.url())
         register(client, estate.supplier_b, quick.url())
