@@ -246,7 +246,10 @@ class Load:
         return self._sr(api, supplier, "11.7", body, {"I0", "W110701", "E110707", "E110705"})
 
     def _csp_results(self, api: Api, supplier: str, rng: random.Random) -> Any:
-        csp = rng.choice([c for c, g in self.by_csp.items() if g])
+        left = [c for c, g in self.by_csp.items() if g]
+        if not left:
+            return True  # every instructed hub has its result: nothing more to post
+        csp = rng.choice(left)
         with self._lock:
             guids = self.by_csp[csp][:RESULTS_PER_POST]
             del self.by_csp[csp][:RESULTS_PER_POST]
@@ -319,7 +322,11 @@ def main() -> int:
         campaign = created["campaign_id"]
         when = datetime.now(UTC) + timedelta(days=60)
         for supplier in estate.suppliers:
-            answer = api.sr(supplier, "11.7", instruction(campaign, "SafeLaunch", when))
+            try:
+                answer = api.sr(supplier, "11.7", instruction(campaign, "SafeLaunch", when))
+            except Exception:
+                print("\n".join(procs.troubles()[-3:]))
+                raise
             if answer.code not in ("I0", "W110701", "I99"):
                 raise SystemExit(f"{supplier} AllEligible: {answer.code} {answer.body[:400]}")
         by_csp: dict[str, list[str]] = defaultdict(list)

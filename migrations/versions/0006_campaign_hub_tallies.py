@@ -181,11 +181,6 @@ def upgrade() -> None:
         "campaign_hub_tallies",
         *key,
         sa.Column("hubs", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_campaign_hub_tallies_campaign_id_campaigns"),
-        ),
         sa.PrimaryKeyConstraint(*(c.name for c in key), name=op.f("pk_campaign_hub_tallies")),
     )
     with op.batch_alter_table("campaign_hubs", schema=None) as batch_op:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 import time
 from collections import Counter
@@ -30,6 +31,9 @@ _CODE = b"<sr:DCCAlertCode>"
 _OK = Reply()
 _UNAUTHORISED = Reply(status=401)
 FUTURE_TOLERANCE_SECONDS = 300
+
+
+_INSTRUCTION_ID = re.compile(rb"<sr:InstructionID>([^<]+)</sr:InstructionID>")
 
 
 def alerts_in(body: bytes) -> list[tuple[bytes, bytes]]:
@@ -81,6 +85,7 @@ class BackOffice:
     by_second: Counter[int] = field(default_factory=Counter)  # real seconds since `started`
     started: float = field(default_factory=time.time)
     _seen: set[int] = field(default_factory=set)
+    instructions: set[str] = field(default_factory=set)  # InstructionIDs its N80s named
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _receiver: Receiver | None = None
 
@@ -122,6 +127,8 @@ class BackOffice:
                 self.alerts += 1
                 self.by_code[code.decode()] += 1
             self.by_second[second] += len(found)
+            if b"<sr:InstructionID>" in request.body:
+                self.instructions.update(m.decode() for m in _INSTRUCTION_ID.findall(request.body))
         return _OK
 
     def snapshot(self) -> BackOfficeCounts:

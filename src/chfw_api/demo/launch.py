@@ -118,15 +118,21 @@ def instruct(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:
                 )
                 how = f"its last {len(pending):,} GUIDs (all it has left)"
             else:
-                ans = demo.sr(s, "11.7", sr.instruction(cid, "SafeLaunch", when), expect=("I0",))
+                ans = demo.sr(
+                    s, "11.7", sr.instruction(cid, "SafeLaunch", when), expect=("I0", "I99")
+                )
                 how = "AllEligible"
-            demo.track.event(
-                demo.name(s),
-                f"11.7 safe launch: {how} for {when:%d %b}: "
+                if ans.code == "I99":  # over 50,000 hubs: completed by the worker in chunks
+                    demo.wait_for_instruction(s, ans.text("InstructionID") or "")
+                    how = "AllEligible (I99: the worker completed it in 50,000-hub chunks)"
+            figures = (
                 f"{ans.number('AcceptedCount'):,} accepted, "
                 f"{ans.number('AwaitingSecondSupplierCount'):,} split hubs "
-                "waiting for their other supplier",
+                "waiting for their other supplier"
+                if ans.code != "I99"
+                else "its N80 gives the totals"
             )
+            demo.track.event(demo.name(s), f"11.7 safe launch: {how} for {when:%d %b}: {figures}")
             bar.advance()
         demo.network.wait_for_files(demo.forwarded, what="safe-launch instruction files")
 

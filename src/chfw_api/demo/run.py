@@ -179,6 +179,7 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         csps = Network(api, clock, Path(settings["gateway_root"]), list(estate.csps), options.seed)
         csps.start(failure_rate=0.0, rates={})
         demo = Demo(api, clock, estate, csps, track)
+        demo.offices = {o.user_id: o for o in offices}
         csps.on_pause = lambda p: track.event(
             "DCC",
             f"guardrail paused the {p['stage']} {p['dimension']} slice {p['slice']} "

@@ -24,6 +24,7 @@ from typing import Any
 
 from chfw_api.demo import api as sr
 from chfw_api.demo.api import Api, DemoError
+from chfw_api.demo.backoffice import BackOffice
 from chfw_api.demo.clock import OffsetFileClock
 from chfw_api.demo.csps import Network
 from chfw_api.demo.estate import Estate
@@ -58,6 +59,20 @@ class Demo:
     sr_codes: list[tuple[str, str, str]] = field(default_factory=list)  # supplier, SR, code
     checks: dict[str, Any] = field(default_factory=dict)
     incident_id: str = ""
+    # Each supplier's back office: where a large AllEligible's closing N80 shows it is done.
+    offices: dict[str, BackOffice] = field(default_factory=dict)
+
+    def wait_for_instruction(
+        self, supplier: str, instruction_id: str, timeout: float = 1800
+    ) -> None:
+        """A large AllEligible answers I99; the worker completes it in chunks and its N80 to
+        the instructing supplier (the one N80 that supplier gets for it) says it is done."""
+        office = self.offices[supplier]
+        deadline = time.monotonic() + timeout
+        while instruction_id not in office.instructions:
+            if time.monotonic() > deadline:
+                raise DemoError(f"instruction {instruction_id} not completed in {timeout:.0f}s")
+            time.sleep(0.25)
 
     def at(self, days: float, hours: float = 0) -> datetime:
         return self.t0 + timedelta(days=days, hours=hours)
