@@ -4,6 +4,8 @@ size, every row comes once, in GUID order, filters and all."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,43 @@ def test_a_report_one_worker_holds_is_left_to_it_by_another(
     assert estate_status.produce_reports(container.uow, container.clock, directory=directory) == 0
     with container.uow() as uow:
         assert not uow.estate.claim_report(report_id)  # ready: nobody takes it again
+
+
+def test_two_processes_numbering_reports_at_once_get_distinct_numbers(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    """Two API processes queueing an SR 11.8 report at the same moment each get their own
+    number (bench/soak.py found both counting the same rows: a duplicate key and a 500). The
+    first holds its transaction open while the second asks; the second waits, then counts the
+    first's row."""
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: one cannot wait on another")
+    load_hubs(client, estate)
+    with container.uow(read_only=True) as uow:
+        party = uow.parties.get_by_code(SUPPLIER_A)
+        assert party is not None
+    numbers: list[int] = []
+
+    def queue(report_number_hold: threading.Event | None) -> None:
+        with container.uow() as uow:
+            n = uow.estate.next_report_number()
+            numbers.append(n)
+            uow.estate.add_report(
+                report_id=f"RPT-{n:06d}",
+                supplier_id=party.id,
+                request_id=f"req-{n}-{len(numbers)}",
+                now=container.clock.now(),
+                params={},
+            )
+            if report_number_hold is not None:
+                report_number_hold.set()
+                time.sleep(0.5)  # the other process asks while this one has not committed
+            uow.commit()
+
+    held = threading.Event()
+    first = threading.Thread(target=queue, args=(held,))
+    first.start()
+    assert held.wait(10)
+    queue(None)
+    first.join(10)
+    assert sorted(numbers) == [1, 2]

@@ -36,6 +36,8 @@ def _report(row: ReportRow) -> Report:
     )
 
 
+# The advisory-lock key that serialises report numbering across processes ("RPT" in ASCII).
+_REPORT_NUMBERING = 0x525054
 _SPLIT = (
     "(h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT NULL "
     "AND h.import_supplier_id <> h.gas_supplier_id)"
@@ -264,6 +266,13 @@ class EstateRepository:
         self._s.flush()
 
     def next_report_number(self) -> int:
+        """The next report's number. Two API processes asking at once would both count the same
+        rows (the soak's duplicate-key 500), so on PostgreSQL numbering is serialised by a
+        transaction-scoped advisory lock (held until this request commits; reports are rare);
+        SQLite's writers are already serialised by BEGIN IMMEDIATE."""
+        conn = self._s.connection()
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REPORT_NUMBERING})
         n = self._s.scalar(select(func.count()).select_from(ReportRow)) or 0
         return int(n) + 1
 
