@@ -36,9 +36,10 @@ DEMO_HUBS ?= 100000
 demo: install
 	$(BIN)/chfw demo --hubs $(DEMO_HUBS) --out var
 
-## test: every test, integration tests on SQLite and on PostgreSQL (127.0.0.1:5432)
+## test: every test, integration tests on SQLite and on PostgreSQL (127.0.0.1:5432), the two
+## backends side by side (scripts/test.sh; CHFW_TEST_BACKENDS picks them)
 test: install
-	$(BIN)/pytest -q
+	BIN=$(BIN) scripts/test.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench migrations
@@ -52,6 +53,7 @@ openapi: install
 
 ## check: lint, types, the OpenAPI file and the migrations match the code
 check: lint typecheck
+	$(BIN)/lint-imports
 	$(BIN)/chfw openapi --check
 	$(BIN)/python scripts/traceability.py --check
 	CHFW_DATABASE_URL=sqlite:///$$(mktemp -d)/check.db $(BIN)/chfw db check

@@ -124,7 +124,8 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise SystemExit(f"the API did not start; see {logs}")
+        tail = (logs / "api.log").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"the API did not start; its log ends:\n{tail}")
 
     def rss(self) -> dict[str, float]:
         return {"api": _peak_mb(self.api.pid), "worker": _peak_mb(self.worker.pid)}

@@ -24,6 +24,7 @@ Prints p50 over the runs and the ratio chfw/floor (bar: <= 2.0), unsigned and si
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,6 +164,43 @@ def _floor(url: str, body: bytes, campaign_row: int, supplier_id: int) -> tuple[
     return seconds, votes_only
 
 
+@contextlib.contextmanager
+def _traced_server(url: str) -> Iterator[tuple[str, list[int]]]:
+    """`--trace` (#15): a second `chfw serve` on the same database with tracing on, exporting
+    every span over OTLP/HTTP to a loopback sink (a real export; nothing kept). Yields its base
+    URL and, once it has stopped (flushing its spans), the number of export POSTs received."""
+    from chfw_api.delivery.receiver import Receiver
+
+    port = _free_port()
+    exports: list[int] = []
+    with Receiver() as sink:
+        env = {
+            **os.environ,
+            "CHFW_DATABASE_URL": url,
+            "CHFW_LOG_LEVEL": "WARNING",
+            "CHFW_AUTO_MIGRATE": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url("").rstrip("/"),
+            "OTEL_SERVICE_NAME": "chfw-bench",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "chfw_api.cli", "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(base + "/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield base, exports
+        finally:
+            server.terminate()  # the SDK flushes its batch span processor on exit
+            server.wait()
+            exports.append(len(sink.requests))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -174,6 +213,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--batch", type=int, default=BATCH, help="GUIDs per instruction")
+    ap.add_argument(
+        "--trace", action="store_true", help="also run with OpenTelemetry on: overhead ratio"
+    )
     args = ap.parse_args()
     batch = args.batch
     dcc = Caller(party_id=0, kind=PartyKind.DCC, code=DCC)
@@ -185,6 +227,7 @@ def main() -> int:
             url, drop = _database(backend, work)
             c = build(Settings(database_url=url))
             server = None
+            stack = contextlib.ExitStack()
             try:
                 upgrade(c.engine)
                 load_parties(c.uow(), c.clock, document=json.loads(estate.parties_json.read_text()))
@@ -210,7 +253,7 @@ def main() -> int:
                     campaign_row = uow.campaigns.internal_id(cid) if uow.campaigns.get(cid) else 0
                     mine = uow.requests.supplier_campaign_guids(campaign_row, supplier_id,
                                                                 in_pilot=False)  # fmt: skip
-                need = batch * (2 * args.runs + 1)
+                need = batch * ((3 if args.trace else 2) * args.runs + 1)
                 if len(mine) < need:
                     raise SystemExit(f"supplier has {len(mine):,} hubs; need {need:,}")
                 key = issue_key(c.uow(), c.clock, party_code=supplier).key
@@ -233,8 +276,11 @@ def main() -> int:
                     except httpx.HTTPError:
                         time.sleep(0.1)
                 headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/xml"}
-                slices = [mine[i * batch : (i + 1) * batch] for i in range(2 * args.runs + 1)]
-                floors, narrow, ours, signed = [], [], [], []
+                n_slices = (3 if args.trace else 2) * args.runs + 1
+                slices = [mine[i * batch : (i + 1) * batch] for i in range(n_slices)]
+                floors, narrow, ours, signed, traced = [], [], [], [], []
+                tracing = stack.enter_context(_traced_server(url)) if args.trace else None
+                traced_base = tracing[0] if tracing is not None else None
                 counter = 10
                 with httpx.Client(timeout=300) as http:
                     warm = _body(supplier, cid, slices[-1], counter, when)
@@ -252,6 +298,16 @@ def main() -> int:
                         assert r.status_code == 200 and b"<sr:ResponseCode>I0<" in r.content, (
                             r.text[:500]
                         )
+                        if traced_base is not None:  # the same work, tracing on, just after
+                            counter += 1
+                            sl = slices[2 * args.runs + i]
+                            body = _body(supplier, cid, sl, counter, when)
+                            start = time.perf_counter()
+                            r = http.post(
+                                traced_base + "/api/v1/serviceD", content=body, headers=headers
+                            )
+                            traced.append(time.perf_counter() - start)
+                            assert b"<sr:ResponseCode>I0<" in r.content, r.text[:500]
                     key_pem, cert_pem = generate_signing_identity("BENCH", serial=7)
                     set_signing_certificate(c.uow(), c.clock, code=supplier, pem=cert_pem.decode())
                     for i in range(args.runs):
@@ -265,6 +321,7 @@ def main() -> int:
                         signed.append(time.perf_counter() - start)
                         assert r.status_code == 200, r.text[:500]
             finally:
+                stack.close()
                 if server is not None:
                     server.terminate()
                     server.wait()
@@ -278,6 +335,14 @@ def main() -> int:
                 f"{p50s / floor:.2f} | floor without plans or commit {votes:6.3f}s, ratio "
                 f"{p50 / votes:.2f}"
             )
+            if tracing is not None:
+                on = statistics.median(traced)
+                pairs = [f"{b / a:.3f}" for a, b in zip(ours, traced, strict=True)]
+                print(
+                    f"{backend:10s} tracing off p50 {p50:6.3f}s | on (OTLP/HTTP to a loopback "
+                    f"sink, {tracing[1][0]} exports) p50 {on:6.3f}s | on/off ratio "
+                    f"{on / p50:.3f} (each pair: {', '.join(pairs)})"
+                )
     return 0
 
 

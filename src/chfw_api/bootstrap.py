@@ -11,10 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from chfw_api.config import Settings
 from chfw_api.domain.alerts import AlertEnvelope
 from chfw_api.domain.clock import Clock, SystemClock
+from chfw_api.domain.email_render import Sender
 from chfw_api.duis.alert_signing import BodySigner, make_body_signer
 from chfw_api.duis.alerts import render_alert
+from chfw_api.duis.signature import certificate_problem
+from chfw_api.gateway.xml import render_file
 from chfw_api.persistence.database import make_engine, make_session_factory
 from chfw_api.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from chfw_api.services import consequences
 
 
 @dataclass
@@ -33,6 +37,10 @@ class Container:
             read_only=read_only,
             render=self.render_alert,
             originator=self.settings.dcc_user_id,
+            handle=consequences.handle,  # the one handler table (docs/architecture.md)
+            render_file=render_file,  # gateway files to CSPs, rendered by the gateway adapter
+            certificate_problem=certificate_problem,  # suppliers' signing certificates (DUIS)
+            email_sender=Sender(self.settings.email_from, self.settings.email_from_name),
         )
 
     def render_alert(self, envelope: AlertEnvelope) -> bytes:
@@ -70,6 +78,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
 def _clock(settings: Settings) -> Clock:
     if settings.clock_file is None:
         return SystemClock()
-    from chfw_api.demo.clock import OffsetFileClock  # the demo's shared accelerated clock
+    from chfw_api.clock_file import OffsetFileClock  # the demo's shared accelerated clock
 
     return OffsetFileClock(settings.clock_file)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, FilePath, model_validator
+from pydantic import BaseModel, Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=True, description="`chfw serve` migrates the database to head before serving"
     )
     log_level: str = "INFO"
+    ready_max_outbox_lag_seconds: float | None = Field(
+        default=900.0,
+        gt=0,
+        description="/readyz answers 503 while a due webhook delivery has waited longer than "
+        "this for a worker (the workers are down or behind); unset to never fail on it",
+    )
     clock_file: Path | None = Field(
         default=None,
         description="demos and tests only: read time as real time plus the offset (seconds) in "
@@ -54,6 +60,11 @@ class Settings(BaseSettings):
         default=True, description="validate every rendered alert against our XSD before storing"
     )
     max_xml_depth: int = Field(default=64, ge=8, description="Service Request nesting limit")
+    max_request_guids: int = Field(
+        default=300_000,
+        ge=1,
+        description="GUIDs one Service Request may name; more is refused E110021 unparsed",
+    )
     pilot_max_size: int = Field(default=300, ge=1, description="C3: hubs in a pilot group")
     pilot_minimum_per_supplier: int = Field(
         default=5, ge=0, description="AD09: pilot hubs DCC selects for a supplier that sent none"
@@ -139,6 +150,33 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="CSP simulator: distributes this long before activation"
     )
     csp_sim_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
+    # Email notices (issue #14, docs/email.md): sent by `chfw worker` when smtp_host is set.
+    email_from: str = Field(
+        default="chfw-notices@dcc.example", description="From address; its domain names Message-IDs"
+    )
+    email_from_name: str = "DCC Communications Hub firmware"
+    smtp_host: str | None = Field(default=None, description="no host: emails stay queued")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="STARTTLS before authenticating")
+    smtp_tls_ca_file: FilePath | None = Field(
+        default=None, description="CA bundle for the server's certificate (default: system CAs)"
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    email_retry_schedule: list[float] = Field(
+        default=[10, 30, 90, 270, 810, 2430, 7290, 21870, 43200],
+        min_length=1,
+        description="seconds before each retry of an email (then dead letter)",
+    )
+    email_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    email_claim_size: int = Field(default=200, ge=1, le=10_000)
+    dkim_key_file: FilePath | None = Field(
+        default=None, description="RSA private key (PEM): DKIM-sign every email (rsa-sha256)"
+    )
+    dkim_selector: str = "chfw"
+    dkim_domain: str | None = Field(default=None, description="default: email_from's domain")
 
     @model_validator(mode="after")
     def _signing_key_and_certificate_together(self) -> Self:

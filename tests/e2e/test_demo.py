@@ -6,6 +6,9 @@ requirements it proves).
 
 from __future__ import annotations
 
+import email
+import email.policy
+import mailbox
 import re
 import subprocess
 import sys
@@ -231,6 +234,27 @@ def test_the_shared_clock_moves_every_process_at_once(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="forward"):
         clock.set_offset(timedelta(0))
     assert clock.now() >= target
+
+
+def test_each_supplier_got_the_option_1_notices_by_email_too(result: DemoResult) -> None:
+    # covers: A01, A06, A11
+    # Each sample supplier has one mailbox wanting Option 1's kinds: one email per such alert.
+    for office in result.offices:
+        for kind in ("N70", "N75", "N78"):
+            got = result.emails.get(kind, {}).get(office.name, 0)
+            assert got == office.by_code.get(kind, 0) == 1, (office.name, kind)
+    assert set(result.emails) == {"N70", "N75", "N78"}  # nobody asked for more
+    queued, received = result.checks["emails_received_equals_outbox"]
+    assert queued == received == 3 * len(result.offices)
+    box = mailbox.Maildir(result.options.out / "mail", create=False)
+    raw = [box.get_bytes(key) for key in box.iterkeys()]
+    messages = [email.message_from_bytes(r, policy=email.policy.default) for r in raw]
+    assert len(messages) == received
+    for m in messages:
+        assert isinstance(m, email.message.EmailMessage)
+        assert m.get_body(("plain",)) is not None and m.get_body(("html",)) is not None
+        others = set(result.estate.suppliers) - {m["X-CHFW-Supplier"]}
+        assert not any(o in m.as_string() for o in others)
 
 
 def test_without_a_clock_file_the_system_clock_is_used() -> None:

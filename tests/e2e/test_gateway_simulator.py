@@ -13,10 +13,11 @@ from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.gateway.simulator import CspSimulator, SimConfig, Task
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.services import parties as party_service
 from chfw_api.services.automatic_deployment import deploy_at_automatic_time
 from chfw_api.services.campaigns import tick
-from chfw_api.services.gateway_outbound import forward_instruction, write_pending_files
+from chfw_api.services.gateway_outbound import forward_instruction
 from tests.conftest import START
 from tests.integration import conftest as integration
 from tests.integration.campaign_fixtures import NEW_VERSION

@@ -25,7 +25,7 @@ SUPPLIER_ELEC = "90-B3-D5-1F-30-03-00-00"
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
     c = build(
-        Settings(database_url=database_url, max_body_bytes=64 * 1024),
+        Settings(database_url=database_url, max_body_bytes=64 * 1024, max_request_guids=1_200),
         clock=FakeClock(START),
     )
     wipe(c.engine)

@@ -101,6 +101,23 @@ def operations() -> list[tuple[Op, list[JsonKind]]]:
         lambda w: dict(R),
         {"key_id": _ints()},
     )
+    contacts = f"{V1}/parties/{{code}}/email-contacts"
+    contact = {"code": unknown_eui64(), "contact_id": _ints()}
+    a_contact = lambda w: {"code": SUPPLIER_A, "contact_id": str(w.contact)}  # noqa: E731
+    add_contact = Op(
+        "POST", contacts, DCC, DCC_ID, lambda w: {"code": SUPPLIER_B},
+        lambda w: {"address": "ops@beta.example"}, {"code": unknown_eui64()},
+    )  # fmt: skip
+    change_contact = Op(
+        "PATCH", f"{contacts}/{{contact_id}}", DCC, DCC_ID, a_contact,
+        lambda w: {"notices": ["N70"]}, contact,
+    )  # fmt: skip
+    remove_contact = Op(
+        "DELETE", f"{contacts}/{{contact_id}}", DCC, DCC_ID, a_contact, unknown=contact
+    )
+    email_replay = Op(
+        "POST", f"{V1}/email/dead-letters/replay", DCC, DCC_ID, body=lambda w: {"ids": [1]}
+    )
     release = Op(
         "POST", f"{V1}/releases", DCC, DCC_ID, body=lambda w: {**RELEASE, "model": "KC-900"}
     )
@@ -276,6 +293,18 @@ def operations() -> list[tuple[Op, list[JsonKind]]]:
             iso(61), iso(62), w.pilot.b_only[0]).encode(), "launch", "revoked"),
         _upload("safe-launch-schedule", lambda w: SCHEDULE_CSV.format(
             iso(61), iso(62), w.launch.b_only[0]).encode(), "revoked"),
+        _op(add_contact,
+            ("bad-address", lambda w: st.sampled_from(["not-an-address", "a@", "@b.example",
+                                                      "a b@c.example"]).map(
+                lambda a: add_contact.call(w, body={"address": a}, note=a)), {422}),
+            ("unknown-notice", lambda w: st.sampled_from(["N99", "N63x", ""]).map(
+                lambda k: add_contact.call(w, body={"address": "x@beta.example",
+                                                    "notices": [k]})), {422})),
+        _op(change_contact,
+            ("unknown-notice", lambda w: st.sampled_from(["N99", "X", ""]).map(
+                lambda k: change_contact.call(w, body={"notices": [k]})), {422})),
+        _op(remove_contact),
+        _op(email_replay),
         _op(results,
             ("no-results", lambda w: st.just({"results": []}).map(
                 lambda b: results.call(w, body=b)), {422})),

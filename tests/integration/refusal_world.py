@@ -19,8 +19,8 @@ from sqlalchemy import text
 from chfw_api.bootstrap import Container
 from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.duis.keys import generate_signing_identity
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.services import estate_status
-from chfw_api.services.gateway_outbound import write_pending_files
 from tests.conftest import START
 from tests.integration import sr_builder as sr
 from tests.integration.campaign_fixtures import NEW_VERSION, RELEASE, pilot_window
@@ -64,6 +64,7 @@ class World:
     pending_incident: str
     decided_incident: str
     endpoints: dict[str, int]  # owner code -> endpoint id
+    contact: int  # an email contact of supplier A
     disabled_endpoint: int
     dead_letter: int  # A's, on an enabled endpoint
     dead_letter_disabled: int  # B's, on its disabled endpoint
@@ -146,6 +147,8 @@ def build(client: TestClient, container: Container, tmp: Path) -> World:
     }
     disabled = _ok(client.post(hooks, headers=dcc, json={"url": HOOK_URL, "codes": ["*"],
                                                          "party": SUPPLIER_B}))["id"]  # fmt: skip
+    contact = _ok(client.post(f"/api/v1/parties/{SUPPLIER_A}/email-contacts", headers=dcc,
+                              json={"address": "firmware@alpha.example"}))["id"]  # fmt: skip
 
     # The estate: one model per campaign, so no campaign supersedes another.
     n = iter(range(3000, 4000, 20))
@@ -303,6 +306,7 @@ def build(client: TestClient, container: Container, tmp: Path) -> World:
         pending_incident=incidents[0],
         decided_incident=incidents[1],
         endpoints=endpoints,
+        contact=contact,
         disabled_endpoint=disabled,
         dead_letter=dead_a,
         dead_letter_disabled=dead_b,

@@ -89,6 +89,16 @@ def _schedule_csv(w: authz_world.World, guids: list[str]) -> bytes:
     return ("PeriodStart,PeriodEnd,GroupLabel,DeviceID\n" + rows).encode()
 
 
+def _fresh_contact(w: authz_world.World) -> int:
+    r = w.client.post(
+        f"/api/v1/parties/{SUPPLIER_A}/email-contacts",
+        headers=w.keys[DCC_ID],
+        json={"address": f"contact{next(_unique)}@alpha.example"},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _fresh_key(w: authz_world.World) -> int:
     r = w.client.post(f"/api/v1/parties/{SUPPLIER_E}/keys", headers=w.keys[DCC_ID], json={})
     assert r.status_code == 201, r.text
@@ -229,6 +239,20 @@ REQUESTS: dict[str, Build] = {
         }
     ),
     "GET /api/v1/parties/{code}": lambda w, c: Request({"code": SUPPLIER_A}),
+    "GET /api/v1/email/dead-letters": lambda w, c: Request(),
+    "POST /api/v1/email/dead-letters/replay": lambda w, c: Request(json={"ids": [1]}),
+    "GET /api/v1/parties/{code}/email-contacts": lambda w, c: Request(
+        {"code": SUPPLIER_A}, owned=True
+    ),
+    "POST /api/v1/parties/{code}/email-contacts": lambda w, c: Request(
+        {"code": SUPPLIER_A}, json={"address": f"matrix{next(_unique)}@alpha.example"}
+    ),
+    "DELETE /api/v1/parties/{code}/email-contacts/{contact_id}": lambda w, c: Request(
+        {"code": SUPPLIER_A, "contact_id": _fresh_contact(w)}
+    ),
+    "PATCH /api/v1/parties/{code}/email-contacts/{contact_id}": lambda w, c: Request(
+        {"code": SUPPLIER_A, "contact_id": _fresh_contact(w)}, json={"notices": ["N70"]}
+    ),
     "PUT /api/v1/parties/{code}/certificate": lambda w, c: Request(
         {"code": SUPPLIER_B},
         json={"certificate_pem": w.b_certificate},
@@ -309,6 +333,9 @@ def world(
             reports_dir=tmp / "reports",
             webhook_allowed_networks=["127.0.0.0/8"],
             pilot_max_size=8,
+            # The world's clock runs hours ahead of undelivered alerts: readiness is about
+            # who may call /readyz here, not the outbox lag (test_observability.py).
+            ready_max_outbox_lag_seconds=None,
         ),
         clock=FakeClock(START),
     )

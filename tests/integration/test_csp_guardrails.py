@@ -12,8 +12,9 @@ from chfw_api.domain.audit import AuditEntry
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.stages import DeploymentKind
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.gateway.xml import FileKind, GatewayFile, parse_file
-from chfw_api.services.gateway_outbound import forward_instruction, write_pending_files
+from chfw_api.services.gateway_outbound import forward_instruction
 from tests.conftest import START
 from tests.integration.campaign_fixtures import NEW_VERSION
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC, Estate

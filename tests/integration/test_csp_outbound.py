@@ -22,12 +22,12 @@ from chfw_api.domain.errors import InvalidIdentifier
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.duis.schema import load_schema
 from chfw_api.gateway.files import FILE_NAME, read_verified
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.gateway.xml import FileKind, parse_file
 from chfw_api.services.gateway_outbound import (
     forward_instruction,
     forward_pilot_schedule,
     forward_preferred_pilot_list,
-    write_pending_files,
 )
 from tests.conftest import START
 from tests.integration.conftest import SUPPLIER_A, Estate
@@ -169,7 +169,7 @@ import sys
 from pathlib import Path
 from chfw_api.bootstrap import build
 from chfw_api.config import Settings
-from chfw_api.services.gateway_outbound import write_pending_files
+from chfw_api.gateway.writer import write_pending_files
 c = build(Settings(database_url=sys.argv[1], gateway_root=Path(sys.argv[2]), gateway_claim_size=1))
 write_pending_files(c)
 """

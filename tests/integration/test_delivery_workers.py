@@ -137,7 +137,7 @@ def test_fan_out_of_50000_alerts_is_one_statement(
 
         event.listen(container.engine, "before_cursor_execute", count)
         try:
-            uow.outbox.after_insert(1, 50_000)
+            uow.outbox.fan_out(1, 50_000)
         finally:
             event.remove(container.engine, "before_cursor_execute", count)
         n = uow.session.execute(text("SELECT count(*) FROM deliveries")).scalar_one()

@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from chfw_api.bootstrap import Container
 from chfw_api.domain.identifiers import guid_from_int
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.gateway.xml import FileKind, parse_file
 from chfw_api.services import instructions
-from chfw_api.services.gateway_outbound import write_pending_files
 from chfw_api.services.instruction_jobs import advance_instruction_jobs
 from tests.conftest import START
 from tests.integration import sr_builder as sr

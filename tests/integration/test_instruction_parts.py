@@ -15,10 +15,11 @@ from chfw_api.domain.csp_uploads import PART_HUBS
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.gateway.files import FILE_NAME, read_verified, sha256_hex
 from chfw_api.gateway.simulator import CspSimulator, SimConfig
+from chfw_api.gateway.writer import write_pending_files
 from chfw_api.gateway.xml import FileKind, parse_file
 from chfw_api.services import gateway_outbound
 from chfw_api.services import parties as party_service
-from chfw_api.services.gateway_outbound import forward_instruction, write_pending_files
+from chfw_api.services.gateway_outbound import forward_instruction
 from tests.conftest import START
 from tests.integration.conftest import Estate
 from tests.integration.csp_fixtures import campaign

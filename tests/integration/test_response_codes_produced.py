@@ -206,6 +206,14 @@ def over_the_size_limit(w: World) -> Answers:
     return [w.send(dashboard() + b"<!--" + b"x" * w.container.settings.max_body_bytes + b"-->")]
 
 
+@produces("E110021")
+def more_guids_than_one_request_may_name(w: World) -> Answers:
+    # covers: X5
+    over = w.container.settings.max_request_guids + 1
+    guids = (guid_from_int(0xEE00_0000_0000_0000 + i) for i in range(over))
+    return [w.sr("11.7", sr.instruction("CMP-000001", START + timedelta(days=40), guids))]
+
+
 @produces("E110004")
 def nested_too_deep(w: World) -> Answers:
     return [w.send(b"<a>" * 8_000 + b"</a>" * 8_000)]

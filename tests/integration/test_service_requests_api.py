@@ -275,7 +275,8 @@ def test_dcc_selects_pilot_hubs_for_a_supplier_silent_for_two_months(
 ) -> None:
     # covers: AD09
     from chfw_api.domain.clock import FakeClock
-    from chfw_api.services.pilot_lists import PilotSettings, select_for_silent_suppliers
+    from chfw_api.services.pilot_lists import PilotSettings
+    from chfw_api.services.pilot_selection import select_for_silent_suppliers
 
     hubs = load_hubs(client, estate)
     cid = create_campaign(

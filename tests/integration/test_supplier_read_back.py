@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
+from sqlalchemy import text
 
 from chfw_api.bootstrap import Container
 from chfw_api.domain.identifiers import guid_from_int
@@ -20,6 +21,7 @@ from chfw_api.duis.alerts import format_datetime
 from chfw_api.duis.schema import validate
 from chfw_api.services import estate_status
 from chfw_api.services import instructions as instruction_service
+from chfw_api.services.estate_rows import automatic_time_table, automatic_times, csv_fields
 from tests.conftest import START
 from tests.integration import sr_builder as sr
 from tests.integration.campaign_fixtures import (
@@ -220,3 +222,39 @@ def test_large_instruction_n80_stays_under_one_mebibyte(
         assert alert.texts("sr:HubsInReport") == ["true"]
         assert _groups(alert.doc) == [(format_datetime(auto), "true", n)]
     assert n > ALERT_HUB_LIMIT
+
+
+def test_the_report_copied_by_postgresql_is_the_report_written_row_by_row(
+    client: TestClient, estate: Estate, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#12.3: on PostgreSQL the report file is COPY'd out with every field computed in SQL;
+    byte for byte it is what the row-by-row writer (SQLite's path) writes: planned dates,
+    DCC's automatic time, second-supplier status, result times with and without microseconds,
+    hubs outside any campaign."""
+    # covers: BR5.3
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("COPY TO is PostgreSQL's; SQLite writes row by row (the reference here)")
+    hubs, cid, _, _ = _split_plans(client, estate, monkeypatch)
+    with container.engine.begin() as conn:
+        conn.execute(text(
+            "UPDATE campaign_hubs SET status = 'failed', result_at = :at WHERE guid = :g"),
+            [{"g": hubs.a_only[0], "at": START + timedelta(days=3, microseconds=1234)},
+             {"g": hubs.split_ab[3], "at": START + timedelta(days=4)}])  # fmt: skip
+    for code in (A, B):
+        for filters in ({}, {"campaign": cid}, {"status": "failed"}):
+            with container.uow(read_only=True) as uow:
+                party = uow.parties.get_by_code(code)
+                assert party is not None
+                automatic = automatic_time_table(uow, filters.get("campaign"))
+                copied = io.BytesIO()
+                lines = uow.estate.copy_report(
+                    party.id, campaign=filters.get("campaign"), status=filters.get("status"),
+                    guids=None, automatic=automatic, out=copied,
+                )  # fmt: skip
+                expected = io.StringIO(newline="")
+                writer, by_rows = csv.writer(expected), automatic_times(uow)
+                rows = list(uow.estate.rows(party.id, campaign=filters.get("campaign"),
+                                            status=filters.get("status"), guids=None))  # fmt: skip
+                writer.writerows(csv_fields(row, by_rows) for row in rows)
+            assert copied.getvalue().decode() == expected.getvalue(), (code, filters)
+            assert lines == len(rows) and (lines > 0 or filters.get("status")), (code, filters)

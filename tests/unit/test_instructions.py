@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.domain.instructions import (
     BATCH_TOO_SMALL,
     IN_THE_PAST,
     NOT_EARLIER,
     TOO_LATE,
-    HubSuppliers,
     batch_problems,
     plan,
     timing_problems,
@@ -28,25 +28,27 @@ times = st.datetimes(
 def test_one_supplier_alone_suffices() -> None:
     # covers: BR3.2, BR3.5
     t = AUTO - timedelta(days=40)
-    for hub in (HubSuppliers("G", A, A), HubSuppliers("G", A, None), HubSuppliers("G", None, A)):
-        p = plan(hub, votes={A: t}, automatic_at=AUTO, asking=A)
+    for hub in (HubSuppliers(A, A), HubSuppliers(A, None), HubSuppliers(None, A)):
+        p = plan(hub, guid="G", votes={A: t}, automatic_at=AUTO, asking=A)
         assert p.planned_at == t and not p.second_supplier_exists
 
 
 def test_without_an_instruction_dcc_time_stands() -> None:
     # covers: BR3.6
-    assert plan(HubSuppliers("G", A, A), votes={}, automatic_at=AUTO, asking=A).planned_at == AUTO
+    assert (
+        plan(HubSuppliers(A, A), guid="G", votes={}, automatic_at=AUTO, asking=A).planned_at == AUTO
+    )
 
 
 @given(t1=times, t2=times)
 def test_split_hub_needs_both_and_the_later_date_wins(t1: datetime, t2: datetime) -> None:
     # covers: BR3.3, BR4.1, BR4.2
-    hub = HubSuppliers("G", A, B)
-    only_a = plan(hub, votes={A: t1}, automatic_at=AUTO, asking=A)
+    hub = HubSuppliers(A, B)
+    only_a = plan(hub, guid="G", votes={A: t1}, automatic_at=AUTO, asking=A)
     assert only_a.planned_at == AUTO
     assert only_a.second_supplier_exists and not only_a.second_supplier_instructed
     assert only_a.waiting_for_second_supplier
-    both = plan(hub, votes={A: t1, B: t2}, automatic_at=AUTO, asking=B)
+    both = plan(hub, guid="G", votes={A: t1, B: t2}, automatic_at=AUTO, asking=B)
     assert both.planned_at == max(t1, t2)
     assert both.second_supplier_instructed and not both.waiting_for_second_supplier
 
@@ -54,8 +56,8 @@ def test_split_hub_needs_both_and_the_later_date_wins(t1: datetime, t2: datetime
 @given(t1=times, t2=times)
 def test_a_former_suppliers_instruction_no_longer_counts(t1: datetime, t2: datetime) -> None:
     # covers: RA04
-    hub = HubSuppliers("G", A, C)  # B was the Gas Supplier and has been replaced by C
-    p = plan(hub, votes={A: t1, B: t2}, automatic_at=AUTO, asking=A)
+    hub = HubSuppliers(A, C)  # B was the Gas Supplier and has been replaced by C
+    p = plan(hub, guid="G", votes={A: t1, B: t2}, automatic_at=AUTO, asking=A)
     assert p.planned_at == AUTO and not p.second_supplier_instructed
 
 
@@ -74,12 +76,12 @@ either_side = st.one_of(
 @example(t1=AUTO + timedelta(days=3), t2=AUTO + timedelta(days=1))
 def test_plan_never_later_than_dcc_time_and_symmetric(t1: datetime, t2: datetime) -> None:
     # covers: BR4.2
-    hub = HubSuppliers("G", A, B)
-    pa = plan(hub, votes={A: t1, B: t2}, automatic_at=AUTO, asking=A)
-    pb = plan(hub, votes={A: t1, B: t2}, automatic_at=AUTO, asking=B)
+    hub = HubSuppliers(A, B)
+    pa = plan(hub, guid="G", votes={A: t1, B: t2}, automatic_at=AUTO, asking=A)
+    pb = plan(hub, guid="G", votes={A: t1, B: t2}, automatic_at=AUTO, asking=B)
     assert pa.planned_at == pb.planned_at == min(max(t1, t2), AUTO)
     assert pa.planned_at <= AUTO
-    alone = plan(HubSuppliers("G", A, A), votes={A: t1}, automatic_at=AUTO, asking=A)
+    alone = plan(HubSuppliers(A, A), guid="G", votes={A: t1}, automatic_at=AUTO, asking=A)
     assert alone.planned_at == min(t1, AUTO) <= AUTO
 
 

@@ -12,11 +12,14 @@ from chfw_api.api.access import add_access
 from chfw_api.api.middleware import BodyLimit, RequestContext
 from chfw_api.api.openapi_links import add_links
 from chfw_api.api.openapi_schema import document_errors
+from chfw_api.api.openapi_webhooks import add_webhooks
 from chfw_api.api.routes import (
     campaigns,
     csp,
     csp_oversight,
     dashboard,
+    email_contacts,
+    email_outbox,
     feed,
     health,
     incidents,
@@ -28,6 +31,7 @@ from chfw_api.api.routes import (
     subscriptions,
 )
 from chfw_api.bootstrap import Container
+from chfw_api.observability import tracing
 
 DESCRIPTION = """\
 SECMP0024 Communications Hub firmware management, Option 1: DUIS-style Service Requests from
@@ -43,9 +47,9 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     generate = app.openapi
 
-    def openapi() -> dict[str, Any]:  # errors as served; links; who may call what
+    def openapi() -> dict[str, Any]:  # errors as served; links; who may call what; alerts
         if app.openapi_schema is None:
-            app.openapi_schema = add_access(add_links(document_errors(generate())))
+            app.openapi_schema = add_webhooks(add_access(add_links(document_errors(generate()))))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -63,6 +67,8 @@ def create_app(container: Container) -> FastAPI:
         subscriptions,  # webhook endpoints, dead letters, delivery stats (issue #5)
         feed,  # pull feed of alerts (issue #5)
         metrics,  # Prometheus /metrics (issue #5)
+        email_contacts,  # email notices (issue #14)
+        email_outbox,
     ):
         app.include_router(module.router)
     settings = container.settings
@@ -76,4 +82,6 @@ def create_app(container: Container) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(RequestContext)
+    tracing.instrument_app(app)  # no-ops unless tracing is on (observability/tracing.py)
+    tracing.instrument_engine(container.engine)
     return app

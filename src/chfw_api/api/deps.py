@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chfw_api.bootstrap import Container
 from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.observability import logs as log_context
 from chfw_api.services import parties as party_service
 from chfw_api.services.unit_of_work import UnitOfWork
 
@@ -42,7 +43,9 @@ def get_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     key = credentials.credentials if credentials is not None else None
-    return party_service.authenticate(container.uow(read_only=True), key=key)
+    caller = party_service.authenticate(container.uow(read_only=True), key=key)
+    log_context.note(party=caller.code)  # its code, never its key
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

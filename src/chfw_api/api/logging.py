@@ -1,4 +1,5 @@
-"""Structured JSON logs with the request ID on every line; never a secret or an API key."""
+"""Structured JSON logs with the request ID on every line (and, within a request, the party,
+DUIS RequestID, campaign and trace id: observability/logs.py); never a secret or an API key."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from chfw_api.observability.logs import facts as log_facts
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -20,6 +23,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "request_id": request_id_var.get(),
         }
+        entry.update(log_facts())  # party, DUIS RequestID, SR, campaign, trace id (#15)
         for key in ("method", "path", "status", "duration_ms", "party"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)

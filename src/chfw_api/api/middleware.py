@@ -11,6 +11,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chfw_api.api.logging import request_id_var
+from chfw_api.observability import logs as log_context
 
 log = logging.getLogger("chfw.access")
 
@@ -32,6 +33,7 @@ class RequestContext:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        facts = log_context.open_context()
         start = time.perf_counter()
         status = 500
 
@@ -45,6 +47,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            campaign = scope.get("path_params", {}).get("campaign_id")
+            log_context.note(campaign=campaign if isinstance(campaign, str) else None)
             log.info(
                 "request",
                 extra={
@@ -54,6 +58,7 @@ class RequestContext:
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                 },
             )
+            log_context.close_context(facts)
             request_id_var.reset(token)
 
 

@@ -77,9 +77,11 @@ from chfw_api.cli import estate  # noqa: E402
 from chfw_api.cli.jobs import worker_jobs  # noqa: E402
 from chfw_api.cli import simulation  # noqa: E402, F401
 from chfw_api.cli import maintenance  # noqa: E402
+from chfw_api.cli import email  # noqa: E402
 # isort: on
 
 app.add_typer(maintenance.db_app, name="db")
 app.add_typer(estate.parties_app, name="parties")
 app.add_typer(estate.inventory_app, name="inventory")
 app.add_typer(maintenance.audit_app, name="audit")
+app.add_typer(email.email_app, name="email")

@@ -72,7 +72,11 @@ def parties_load(
     from chfw_api.services import parties as svc
 
     c = _container(database_url)
-    created = svc.load_parties(c.uow(), c.clock, document=json.loads(file.read_text()))
+    from chfw_api.services.email_contacts import load_contacts
+
+    document = json.loads(file.read_text())
+    created = svc.load_parties(c.uow(), c.clock, document=document)
+    contacts = load_contacts(c.uow(), c.clock, document=document)  # issue #14
     keys: dict[str, str] = {}
     if keys_file is not None and keys_file.exists():
         keys = json.loads(keys_file.read_text())
@@ -83,7 +87,8 @@ def parties_load(
         keys_file.touch(mode=0o600)
         keys_file.write_text(json.dumps(keys, indent=2))
     out.print(
-        f"{len(created)} parties registered" + (f"; keys in {keys_file}" if keys_file else "")
+        f"{len(created)} parties registered, {contacts} email contacts"
+        + (f"; keys in {keys_file}" if keys_file else "")
     )
     if keys_file is None:
         for code, k in keys.items():

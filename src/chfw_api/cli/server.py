@@ -24,6 +24,21 @@ def _alert_signer(container: Container) -> BodySigner | None:
         _fail(str(exc))
 
 
+def _observe(service: str) -> bool:
+    """Tracing as the `OTEL_*` variables say (off unless an exporter is configured); metrics
+    shared through `PROMETHEUS_MULTIPROC_DIR` when it is set (docs/operations.md). These are
+    the standard variables of OpenTelemetry and prometheus_client, read by those libraries, so
+    they are not CHFW_ settings. True when tracing is on."""
+    import os
+
+    from chfw_api.observability import tracing
+
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if shared:
+        os.makedirs(shared, exist_ok=True)
+    return tracing.configure(os.environ, service=service)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
@@ -39,6 +54,7 @@ def serve(
 
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
+    _observe("chfw-api")
     _alert_signer(container)  # the pull feed signs too: a bad key stops here, not per request
     if container.settings.auto_migrate:
         upgrade(container.engine)
@@ -68,6 +84,10 @@ def worker(
 
     container = _container(database_url)
     api_logging.configure(container.settings.log_level)
+    if _observe("chfw-worker"):
+        from chfw_api.observability import tracing
+
+        tracing.instrument_engine(container.engine)
     sign_body = _alert_signer(container)
     report = run(
         serve_worker(

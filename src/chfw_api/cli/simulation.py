@@ -33,9 +33,11 @@ def csp_sim(
     times, fail some, and post the results back through the inbound API."""
     import httpx
 
+    from chfw_api.cli.server import _observe
     from chfw_api.domain.clock import FakeClock, SystemClock
     from chfw_api.gateway.simulator import CspSimulator, SimConfig
 
+    _observe("chfw-csp-sim")  # with OTEL_* set, its uploads carry a traceparent to the API
     s = _settings()
     rates = {}
     for item in rate or []:

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import base64
 import hmac
-import secrets as random_source
 from collections.abc import Sequence
 
-from chfw_api.domain.subscriptions import SECRET_PREFIX
+from chfw_api.domain.subscriptions import SECRET_BYTES, SECRET_PREFIX, new_secret
 
-SECRET_BYTES = 32  # the standard allows 24 to 64
-
-
-def new_secret(n_bytes: int = SECRET_BYTES) -> str:
-    """A fresh `whsec_` secret from the OS's CSPRNG (a seeded RNG must never make keys)."""
-    if not 24 <= n_bytes <= 64:
-        raise ValueError("Standard Webhooks secrets are 24 to 64 random bytes")
-    return SECRET_PREFIX + base64.b64encode(random_source.token_bytes(n_bytes)).decode()
+__all__ = ["SECRET_BYTES", "new_secret"]  # made in the domain, for the subscription use cases
 
 
 def secret_key(secret: str) -> bytes:

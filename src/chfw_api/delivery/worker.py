@@ -38,6 +38,8 @@ from chfw_api.delivery.http import HttpSender
 from chfw_api.delivery.retry import HttpResult, Judgement, Verdict, judge
 from chfw_api.delivery.urls import parse_networks
 from chfw_api.domain.subscriptions import DueDelivery, EndpointTarget, Outcome, OutcomeKind
+from chfw_api.observability import tracing
+from chfw_api.observability.metrics import DELIVERY_OUTCOMES
 from chfw_api.services import delivery as svc
 
 if TYPE_CHECKING:
@@ -270,15 +272,26 @@ class DeliveryWorker:
             return HttpResult(None, "the endpoint was deleted")
         timestamp = int(self._c.clock.now().timestamp())
         self.report.requests += 1
-        return await self._http.post(
-            lane.target.url, body, signing.headers(lane.keys, msg_id, timestamp, body)
-        )
+        headers = signing.headers(lane.keys, msg_id, timestamp, body)
+        if not tracing.enabled():  # the lean path: pass the stored context on, if any
+            stored = items[0].traceparent if len(items) == 1 else None
+            if stored is not None:
+                headers["traceparent"] = stored
+            return await self._http.post(lane.target.url, body, headers)
+        url = lane.target.url
+        with tracing.delivery(url, msg_id, [d.traceparent for d in items]) as traceparent:
+            if traceparent is not None:
+                headers["traceparent"] = traceparent
+            result = await self._http.post(url, body, headers)
+            tracing.record_status(result.status, result.error)
+        return result
 
     def _acknowledged(self, lane: _Lane, items: list[DueDelivery], status: int) -> None:
         append = self._outcomes.append
         for d in items:
             append(Outcome(d.delivery_id, OutcomeKind.DELIVERED, status))
         self.report.delivered += len(items)
+        DELIVERY_OUTCOMES.labels(outcome="delivered").inc(len(items))
         self._done(lane, len(items))
 
     def _settle(
@@ -315,6 +328,7 @@ class DeliveryWorker:
         for d in items:
             self._outcomes.append(Outcome(d.delivery_id, OutcomeKind.RELEASED))
         self.report.released += len(items)
+        DELIVERY_OUTCOMES.labels(outcome="released").inc(len(items))
         self._done(lane, len(items))
 
     def _done(self, lane: _Lane, n: int) -> None:
@@ -325,6 +339,7 @@ class DeliveryWorker:
 
     def _count(self, outcome: Outcome) -> None:
         r = self.report
+        DELIVERY_OUTCOMES.labels(outcome=outcome.kind.value).inc()
         if outcome.kind is OutcomeKind.DELIVERED:
             r.delivered += 1
         elif outcome.kind is OutcomeKind.RETRY:

@@ -100,7 +100,7 @@ class Api:
             supplier,
             "POST",
             "/api/v1/serviceD",
-            ok=(200, 202, 400, 403, 409, 422),
+            ok=(200, 202, 400, 403, 404, 409, 413, 422),
             headers={"Content-Type": "application/xml"},
             content=document,
         )

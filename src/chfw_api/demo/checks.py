@@ -33,6 +33,7 @@ MUST: dict[str, Verdict] = {
     "split_waiting_held_back": _none_of,
     "split_waiting_released": _all_of,
     "small_batch_refused": lambda value: value == "E110703",
+    "emails_received_equals_outbox": _all_of,  # (queued, received): every email arrived
 }
 
 

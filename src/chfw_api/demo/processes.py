@@ -143,8 +143,8 @@ def _start_threads(services: Services, settings: Settings, host: str, port: int)
 
     from chfw_api.api.app import create_app
     from chfw_api.bootstrap import build
-    from chfw_api.cli import worker_jobs
     from chfw_api.delivery.runner import serve_worker
+    from chfw_api.worker_jobs import worker_jobs
 
     api_container = build(settings)
     server = uvicorn.Server(

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from chfw_api.demo import launch, pilot, processes
+from chfw_api.demo import launch, mail, pilot, processes
 from chfw_api.demo.api import Api, DemoError
 from chfw_api.demo.backoffice import BackOffice, BackOfficeCounts
 from chfw_api.demo.clock import OffsetFileClock
@@ -65,6 +65,7 @@ class DemoResult:
     api_url: str = ""
     audit_entries: int = 0
     t0: datetime = datetime.min
+    emails: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> supplier -> n
 
     @property
     def milestones(self) -> list[Event]:
@@ -137,6 +138,9 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
             bar.update(options.hubs)
         with track.stage("Database + parties + keys"):
             keys = _bootstrap(settings, estate)
+            mail.load_contacts(settings, estate.parties_json)  # email notices (issue #14)
+        mailbox = mail.start(options.out, settings)  # var/mail/, a Maildir
+        stack.callback(mailbox.stop)
         with track.stage(f"API + worker ({options.mode})"):
             services = processes.start(
                 settings,
@@ -196,7 +200,10 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         launch.roll_out(demo, batches)
         launch.finish(demo)
         stats = _drain(demo, offices, services)
+        with track.stage("Email notices (drain)"):
+            emails_queued = mail.drain(mailbox, settings)
         checks, entries, outbox = _final_checks(demo, settings, offices, stats)
+        checks["emails_received_equals_outbox"] = (emails_queued, len(mailbox.received))
         campaign = demo.campaign()
         arrivals = _arrivals(offices, started)
     return DemoResult(
@@ -219,6 +226,7 @@ def run_demo(options: Options, console: Console | None = None) -> DemoResult:
         api_url=services.api_url,
         audit_entries=entries,
         t0=demo.t0,
+        emails=mail.counts(mailbox, estate.suppliers),
     )
 
 

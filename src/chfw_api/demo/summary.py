@@ -54,6 +54,8 @@ def print_summary(result: DemoResult, console: Console) -> None:
     alerts.add_row("bad signatures", *(f"{o.bad_signatures:,}" for o in result.offices), "", "")
     console.print(alerts)
 
+    print_emails(result, console)
+
     failures = Table(title="Failures (CSP-reported) by stage")
     by_stage: Counter[str] = Counter(
         stage for _, outcome, stage in result.rollout if outcome == "failed"
@@ -92,6 +94,20 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(checks)
 
 
+def print_emails(result: DemoResult, console: Console) -> None:
+    """Email notices per kind and supplier, as the loopback SMTP server received them."""
+    names = [n for n in result.estate.suppliers.values()]
+    emails = Table(title="Email notices received per kind and supplier (Maildir: <out>/mail)")
+    emails.add_column("notice")
+    for name in names:
+        emails.add_column(name.split()[0], justify="right")
+    emails.add_column("received", justify="right")
+    for kind, by_supplier in sorted(result.emails.items()):
+        row = [by_supplier.get(n, 0) for n in names]
+        emails.add_row(kind, *(f"{n:,}" for n in row), f"{sum(row):,}")
+    console.print(emails)
+
+
 LABELS = {
     "eligible": "eligible hubs (campaign = estate rule)",
     "split_waiting_held_back": "split hubs awaiting a 2nd supplier sent early to a CSP",
@@ -105,6 +121,7 @@ LABELS = {
     "dead_letters": "dead letters",
     "hub_alerts_to_current_suppliers": "N63/N82 to exactly each hub's suppliers",
     "every_hub_finished": "every eligible hub activated or failed",
+    "emails_received_equals_outbox": "email notices received (SMTP) of queued",
 }
 
 

@@ -1,8 +1,9 @@
 """Per-hub activation results from CSPs (AH, BR2.4, BR5.6): what each one changes.
 
-A hub's campaign status moves forward only: eligible or instructed, then distributed, then
-activated or failed. A failed hub may be retried, so a later result can move it on again; an
-activated hub is done, and later reports about it are kept as history but change nothing.
+A hub's campaign status moves only as `hub_status.TRANSITIONS` allows: eligible or
+instructed, then distributed, then activated or failed. A failed hub may be retried, so a later
+result can move it on again; an activated hub is done, and later reports about it are kept as
+history but change nothing.
 Results arrive in batches, possibly several per hub, possibly out of order: they are applied in
 time order per hub. The same result posted twice (hub, outcome, time) is a duplicate and
 changes nothing, so CSPs can retry a batch safely.
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from chfw_api.domain.campaign_views import ACTIVATED, DISTRIBUTED, ELIGIBLE, FAILED, INSTRUCTED
+from chfw_api.domain.hub_status import HubStatus, may_move
+from chfw_api.domain.hub_suppliers import HubSuppliers
 
 _VERSION = re.compile(r"[0-9A-Fa-f]{1,8}")
 MAX_REASON = 200
@@ -51,7 +53,7 @@ class HubResult:
 class HubState(NamedTuple):
     """A hub's campaign status and when its last result came."""
 
-    status: str
+    status: HubStatus
     result_at: datetime | None
 
 
@@ -59,15 +61,15 @@ class Change(NamedTuple):
     """A status change one result causes."""
 
     result: HubResult
-    status: str
+    status: HubStatus
 
     @property
     def activated(self) -> bool:
-        return self.status == ACTIVATED
+        return self.status is HubStatus.ACTIVATED
 
     @property
     def failed(self) -> bool:
-        return self.status == FAILED
+        return self.status is HubStatus.FAILED
 
 
 def result_problem(
@@ -94,22 +96,27 @@ def result_problem(
 def _moves(state: HubState, result: HubResult) -> bool:
     if state.result_at is not None and result.at < state.result_at:
         return False  # older than what the hub already reported: history only
-    if state.status in (ELIGIBLE, INSTRUCTED):
-        return True
-    if state.status == DISTRIBUTED:
-        return result.outcome is not ResultOutcome.DISTRIBUTED
-    if state.status == FAILED:
+    if (state.status, result.outcome) not in _MOVING:
+        return False  # e.g. a second distribution, or anything after activation
+    if state.status == _FAILED:
         # A retry after a failure: only a result later than the failure moves the hub on.
         return state.result_at is None or result.at > state.result_at
-    return False  # activated: done
+    return True
 
 
 _RANK = {ResultOutcome.DISTRIBUTED: 0, ResultOutcome.FAILED: 1, ResultOutcome.ACTIVATED: 1}
 _STATUS = {
-    ResultOutcome.DISTRIBUTED: DISTRIBUTED,
-    ResultOutcome.ACTIVATED: ACTIVATED,
-    ResultOutcome.FAILED: FAILED,
+    ResultOutcome.DISTRIBUTED: HubStatus.DISTRIBUTED,
+    ResultOutcome.ACTIVATED: HubStatus.ACTIVATED,
+    ResultOutcome.FAILED: HubStatus.FAILED,
 }
+_MOVING = frozenset(
+    (status, outcome) for status in HubStatus for outcome, to in _STATUS.items()
+    if may_move(status, to)
+)  # fmt: skip
+"""`hub_status.TRANSITIONS` by result: (status, outcome) where the result moves the hub. One
+set lookup per result (an upload applies 50,000), where enum attribute lookups cost more."""
+_FAILED = HubStatus.FAILED
 
 
 def apply_results(state: HubState, results: Sequence[HubResult]) -> tuple[HubState, list[Change]]:
@@ -153,31 +160,13 @@ def normalised(result: HubResult) -> HubResult:
     )
 
 
-class HubSuppliers(NamedTuple):
-    """A hub's current Import and Gas Supplier (party id and User ID), from the inventory."""
-
-    import_id: int | None
-    import_code: str | None
-    gas_id: int | None
-    gas_code: str | None
-
-    def recipients(self) -> list[tuple[int, str]]:
-        """One entry per distinct supplier: a hub with the same IS and GS gets one alert."""
-        out = []
-        if self.import_id is not None and self.import_code is not None:
-            out.append((self.import_id, self.import_code))
-        if self.gas_id is not None and self.gas_code is not None and self.gas_id != self.import_id:
-            out.append((self.gas_id, self.gas_code))
-        return out
-
-
 class HubFact(NamedTuple):
     """What the rules need to know of one inventory hub named in an upload. `has_results`:
     this campaign already holds results for it, so a result may be a duplicate."""
 
     region: str
     in_campaign: bool
-    status: str | None
+    status: HubStatus | None
     result_at: datetime | None
     in_pilot: bool
     hub_version: str | None
@@ -190,7 +179,7 @@ class HubChange(NamedTuple):
     firmware version must change (BR5.6)."""
 
     guid: str
-    status: str
+    status: HubStatus
     result_at: datetime
     failure_reason: str | None
     new_version: str | None
@@ -201,7 +190,7 @@ class MonitoredHub:
     guid: str
     model: str
     region: str
-    status: str
+    status: HubStatus
     planned_activation_at: datetime | None
     result_at: datetime | None
     failure_reason: str | None

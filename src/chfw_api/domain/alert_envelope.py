@@ -14,13 +14,14 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
+from chfw_api.domain.identifiers import CANONICAL_EUI64_PATTERN, EUI64_PATTERN
+
 if TYPE_CHECKING:
     from chfw_api.domain.alerts import AlertMessage
 
-UPPER_EUI64 = re.compile(r"[0-9A-F]{2}(?:-[0-9A-F]{2}){7}")
-_EUI64_ANY_CASE = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
+UPPER_EUI64 = re.compile(CANONICAL_EUI64_PATTERN)
 # DUIS ResponseIDType: originator EUI-64 : target EUI-64 : counter (0 to 2^64-1).
-_ALERT_ID = re.compile(rf"({_EUI64_ANY_CASE}):({_EUI64_ANY_CASE}):(0|[1-9][0-9]{{0,19}})")
+_ALERT_ID = re.compile(rf"({EUI64_PATTERN}):({EUI64_PATTERN}):(0|[1-9][0-9]{{0,19}})")
 _MAX_COUNTER = 2**64 - 1
 
 

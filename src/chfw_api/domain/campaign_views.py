@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from chfw_api.domain.hub_status import HubStatus
+
 
 @dataclass(frozen=True)
 class SupplierShare:
@@ -14,15 +16,6 @@ class SupplierShare:
     user_id: str
     eligible_as_import: int
     eligible_as_gas: int
-
-
-# Per-hub statuses within a campaign.
-ELIGIBLE = "eligible"
-INSTRUCTED = "instructed"
-DISTRIBUTED = "distributed"
-ACTIVATED = "activated"
-FAILED = "failed"
-HUB_STATUSES = (ELIGIBLE, INSTRUCTED, DISTRIBUTED, ACTIVATED, FAILED)
 
 
 @dataclass(frozen=True)
@@ -58,4 +51,4 @@ class HubCounts:
 
     @property
     def pilot_pending(self) -> int:
-        return self.pilot_total - self.pilot(ACTIVATED) - self.pilot(FAILED)
+        return self.pilot_total - self.pilot(HubStatus.ACTIVATED) - self.pilot(HubStatus.FAILED)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from chfw_api.domain.hub_status import HubStatus
+
 
 class HubFacts(NamedTuple):
     """What one named hub is, for one campaign, right now. (A named tuple: a 50,000-GUID
@@ -19,7 +21,7 @@ class HubFacts(NamedTuple):
     pilot_excluded: bool
     in_campaign: bool
     in_pilot: bool
-    campaign_status: str | None
+    campaign_status: HubStatus | None
     csp_region: str | None
     model: str | None
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chfw_api.domain.campaign_views import ACTIVATED, DISTRIBUTED, FAILED
 from chfw_api.domain.errors import Conflict, InvalidIdentifier, Problem, ValidationFailed
 from chfw_api.domain.identifiers import parse_guid
 from chfw_api.domain.releases import Priority, Severity
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from chfw_api.domain.campaign_events import CampaignEvent
 
 MAX_DESCRIPTION = 4000
-DEPLOYED = (DISTRIBUTED, ACTIVATED, FAILED)
 """Hub statuses that mean the campaign's firmware has gone out: until one hub of a campaign
 has one, there is no deployed firmware to raise an incident about (BR6.2, E111002)."""
 

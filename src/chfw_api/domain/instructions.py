@@ -17,6 +17,7 @@ from datetime import datetime
 
 from chfw_api.domain.calendar import add_months
 from chfw_api.domain.errors import Problem
+from chfw_api.domain.hub_suppliers import HubSuppliers
 
 MIN_NOTICE_MONTHS = 1  # BR3.4
 MIN_SAFE_LAUNCH_BATCH = 50_000  # BR3.7
@@ -27,27 +28,6 @@ NOT_EARLIER = "E110702"
 BATCH_TOO_SMALL = "E110703"
 IN_THE_PAST = "E110704"
 STAGE_CLOSED = "E110705"
-
-
-@dataclass(frozen=True, slots=True)
-class HubSuppliers:
-    """A hub's current suppliers (party ids)."""
-
-    guid: str
-    import_supplier_id: int | None
-    gas_supplier_id: int | None
-
-    @property
-    def suppliers(self) -> frozenset[int]:
-        return frozenset(s for s in (self.import_supplier_id, self.gas_supplier_id) if s)
-
-    @property
-    def is_split(self) -> bool:
-        return len(self.suppliers) == 2
-
-    def other_than(self, supplier_id: int) -> int | None:
-        others = self.suppliers - {supplier_id}
-        return next(iter(others)) if others else None
 
 
 def timing_problems(*, now: datetime, requested: datetime, automatic_at: datetime) -> list[Problem]:
@@ -103,6 +83,7 @@ class HubPlan:
 def plan(
     hub: HubSuppliers,
     *,
+    guid: str,
     votes: Mapping[int, datetime],
     automatic_at: datetime,
     asking: int,
@@ -119,7 +100,7 @@ def plan(
     else:
         planned = automatic_at
     return HubPlan(
-        guid=hub.guid,
+        guid=guid,
         planned_at=min(planned, automatic_at),
         second_supplier_exists=other is not None,
         second_supplier_instructed=other is not None and other in current,

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chfw_api.domain.errors import Problem
+from chfw_api.domain.identifiers import EUI64_PATTERN
 from chfw_api.domain.parties import CspRegion, SupplierRole
 
-_EUI64 = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
+_EUI64 = re.compile(EUI64_PATTERN)
 _FIRMWARE = re.compile(r"[0-9A-Fa-f]{1,8}")
 
 

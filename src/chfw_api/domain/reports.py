@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from chfw_api.domain.hub_status import UNPLANNED
+
 
 class SecondSupplier(enum.StrEnum):
     """A hub's other supplier as the reporting supplier may know it: whether one exists and
@@ -50,7 +52,7 @@ def planned_activation(row: EstateRow, automatic_at: datetime | None) -> datetim
     its campaign and stage (BR3.6, BR4.1); a hub past planning keeps the time it had."""
     if row.planned_at is not None:
         return row.planned_at
-    return automatic_at if row.status == "eligible" else None
+    return automatic_at if row.status == UNPLANNED else None
 
 
 SYNC_LIMIT = 1000  # hubs answered in the response itself; more become an asynchronous report

@@ -7,8 +7,10 @@ acknowledges it, or dead once its retries are exhausted (and then replayable, X4
 
 from __future__ import annotations
 
+import base64
 import enum
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,16 @@ ALL_CODES = "*"
 """The code an endpoint lists to receive every alert code, present and future."""
 
 SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32  # Standard Webhooks allows 24 to 64
+
+
+def new_secret(n_bytes: int = SECRET_BYTES) -> str:
+    """A fresh `whsec_` secret from the OS's CSPRNG (a seeded RNG must never make keys)."""
+    if not 24 <= n_bytes <= 64:
+        raise ValueError("Standard Webhooks secrets are 24 to 64 random bytes")
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(n_bytes)).decode()
+
+
 MAX_BATCH_SIZE = 1000
 MAX_CODES = 50
 _CODE = re.compile(r"AD1|N[0-9]{1,3}")
@@ -109,6 +121,7 @@ class DueDelivery(NamedTuple):
     attempts: int  # made before this one
     alert_id: str
     body: str
+    traceparent: str | None = None  # the W3C context the alert was queued in, if traced
 
 
 class OutcomeKind(enum.StrEnum):

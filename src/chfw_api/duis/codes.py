@@ -93,6 +93,7 @@ CODES: Mapping[str, ResponseCode] = _table(
         _c(xml.NOT_WELL_FORMED, ALL, 400, xml.CODES[xml.NOT_WELL_FORMED]),
         _c(xml.FORBIDDEN_DTD, ALL, 400, xml.CODES[xml.FORBIDDEN_DTD]),
         _c(xml.TOO_LARGE, ALL, 413, xml.CODES[xml.TOO_LARGE]),
+        _c(xml.TOO_MANY_GUIDS, ALL, 413, xml.CODES[xml.TOO_MANY_GUIDS]),
         _c(xml.TOO_DEEP, ALL, 400, xml.CODES[xml.TOO_DEEP]),
         _c(xml.SCHEMA_INVALID, ALL, 400, xml.CODES[xml.SCHEMA_INVALID]),
         _c(xml.WRONG_ROOT, ALL, 400, xml.CODES[xml.WRONG_ROOT]),

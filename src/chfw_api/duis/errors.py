@@ -19,6 +19,9 @@ TOO_LARGE = "E110003"
 TOO_DEEP = "E110004"
 # E110005: well-formed, but not valid against the chfw DUIS schema.
 SCHEMA_INVALID = "E110005"
+# E110021: the body names more GUIDs (DeviceID, ExcludeDeviceID) than one request may
+# (CHFW_MAX_REQUEST_GUIDS, default 300,000); counted on the bytes before anything is parsed.
+TOO_MANY_GUIDS = "E110021"
 # E110006: valid XML of the wrong kind for the endpoint (e.g. an sr:Response where an
 # sr:Request is expected, or another namespace).
 WRONG_ROOT = "E110006"
@@ -30,6 +33,7 @@ CODES: dict[str, str] = {
     TOO_DEEP: "elements nested deeper than the limit",
     SCHEMA_INVALID: "message does not conform to the chfw DUIS schema",
     WRONG_ROOT: "root element is not the one this endpoint accepts",
+    TOO_MANY_GUIDS: "more GUIDs named than one request may name",
 }
 """Every code this adapter raises, with its meaning (for docs/response-codes.md)."""
 

@@ -41,14 +41,18 @@ from chfw_api.duis.errors import (
     XmlRejected,
 )
 from chfw_api.duis.schema import REQUEST, load_schema, log_entries, require_root
-from chfw_api.duis.shape import check_shape
+from chfw_api.duis.shape import check_guid_count, check_shape
 from chfw_api.duis.stream_validation import CHUNK, validate_stream, watched
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
-"""16 MiB: an 11.7 instruction for 250,000 GUIDs fits (BR3.7 asks for 50,000+ per batch)."""
+"""16 MiB: an 11.7 instruction naming the most GUIDs one request may (300,000) fits."""
 
 DEFAULT_MAX_DEPTH = 64
 """Our messages nest fewer than 10 levels; a signature adds a few more."""
+
+DEFAULT_MAX_GUIDS = 300_000
+"""GUIDs one Service Request may name (CHFW_MAX_REQUEST_GUIDS): six 50,000-hub batches (BR3.7)
+in one instruction, 14.3 MiB of DeviceIDs, within the 16 MiB body limit."""
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _FOREIGN_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
@@ -226,6 +230,13 @@ def _give_back(size: int) -> None:
         trim(0)
 
 
+def let_go_of_tree(size: int) -> None:
+    """Once a large request's tree is dropped, return its pages to the system, so what the
+    request does next is not stacked on top of them (glibc keeps freed blocks; Python's own
+    objects live in other pages and would not reuse them)."""
+    _give_back(size)
+
+
 def parse_validated(
     data: bytes,
     expected_root: str,
@@ -254,12 +265,16 @@ def parse_request(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     schema_dir: Path | None = None,
+    max_guids: int = DEFAULT_MAX_GUIDS,
 ) -> etree._Element:
     """A Service Request body (`sr:Request`), hardened-parsed and schema-valid, or `XmlRejected`.
 
     Says nothing yet about who sent it: signature, RequestID counter and authorisation checks
-    come after, on the tree this returns.
+    come after, on the tree this returns. A body naming more than `max_guids` GUIDs is refused
+    (E110021) before it is parsed.
     """
+    if len(data) <= max_bytes:  # a larger one is refused E110003 by the parse
+        check_guid_count(bytes(data), max_guids)
     return parse_validated(
         data, REQUEST, max_bytes=max_bytes, max_depth=max_depth, schema_dir=schema_dir
     )

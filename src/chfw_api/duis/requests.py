@@ -32,7 +32,7 @@ from pathlib import Path
 from lxml import etree
 
 from chfw_api.domain.errors import InvalidIdentifier
-from chfw_api.domain.identifiers import Guid, parse_user_id
+from chfw_api.domain.identifiers import EUI64_PATTERN, Guid, parse_user_id
 from chfw_api.domain.parties import CspRegion
 from chfw_api.domain.releases import Severity
 from chfw_api.domain.service_requests import (
@@ -81,7 +81,7 @@ _SR_SNIFF = re.compile(_TAG + rb"ServiceReference" + _ATTRS + rb"\s*(11\.(?:10|[
 _BODY_SNIFF = re.compile(_TAG + rb"(" + b"|".join(n.encode() for n in BODY_ELEMENTS) + rb")[\s/>]")
 SNIFF_WINDOW = 4096
 """How much of an unreadable body is searched for its RequestID and SR, to echo them."""
-_REQUEST_ID_SHAPE = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}:" * 2 + r"[1-9][0-9]{0,19}")
+_REQUEST_ID_SHAPE = re.compile(f"{EUI64_PATTERN}:" * 2 + r"[1-9][0-9]{0,19}")
 
 
 def _q(name: str) -> str:
@@ -129,9 +129,10 @@ def _guid_list(parent: etree._Element, name: str = "DeviceIDList") -> tuple[Guid
     holder = parent.find(_NS + name)
     if holder is None:
         return None
-    texts = [e.text or "" for e in holder.iterfind(_NS + "DeviceID")]
+    # Text straight from the tree, without an element proxy per GUID (a 300,000-GUID list).
+    texts = holder.itertext(_NS + "DeviceID", with_tail=False)
     try:
-        return normalise_guids(t.strip() for t in texts)
+        return normalise_guids(str(t).strip() for t in texts)
     except InvalidIdentifier as exc:  # the schema's pattern makes this unreachable
         raise XmlRejected(SCHEMA_INVALID, exc.detail) from None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 
@@ -99,42 +100,99 @@ _REJECTED_DEVICE, _DEVICE_ID, _REASON_CODE, _REASON_TEXT = (
 )
 
 
-def _rejected(
-    parent: etree._Element, rejected: tuple[GuidRejection, ...], sr: ServiceReference
-) -> None:
-    """BR5.2: every rejected GUID with its reason code and text. A hot path (50,000 rejections
-    in one answer), so codes and cleaned texts are worked out once per distinct value."""
-    codes: dict[object, str] = {}
-    reasons: dict[str, str] = {}
-    sub = etree.SubElement
-    for item in rejected:
-        code = codes.get(item.code)
+TREE_REJECTIONS = 1_000
+"""Rejected devices built as tree elements; the rest are written as text into the serialised
+response (`_splice_rejections`). A 300,000-GUID refusal built as a tree was some 1.2 million
+elements (~300 MB); the first thousand, validated, prove the shape the rest repeat."""
+
+_SPLICE = "chfw-rejected-devices"
+_SPLICE_MARK = f"<!--{_SPLICE}-->".encode()
+
+
+class _Rejections:
+    """Codes and cleaned reason texts worked out once per distinct value: a hot path."""
+
+    def __init__(self, sr: ServiceReference) -> None:
+        self.sr = sr
+        self.codes: dict[object, str] = {}
+        self.reasons: dict[str, str] = {}
+
+    def code(self, item: GuidRejection) -> str:
+        code = self.codes.get(item.code)
         if code is None:
-            code = codes[item.code] = device_code(item.code, sr)
-        reason = reasons.get(item.reason)
+            code = self.codes[item.code] = device_code(item.code, self.sr)
+        return code
+
+    def reason(self, item: GuidRejection) -> str:
+        reason = self.reasons.get(item.reason)
         if reason is None:
-            reason = reasons[item.reason] = clean_text(item.reason)
+            reason = self.reasons[item.reason] = clean_text(item.reason)
+        return reason
+
+
+def _rejected(
+    parent: etree._Element,
+    rejected: tuple[GuidRejection, ...],
+    sr: ServiceReference,
+    *,
+    in_tree: int = TREE_REJECTIONS,
+) -> None:
+    """BR5.2: every rejected GUID with its reason code and text; past `in_tree` of them, a
+    marker where `_splice_rejections` writes the rest."""
+    seen = _Rejections(sr)
+    sub = etree.SubElement
+    for item in rejected[:in_tree]:
         device = sub(parent, _REJECTED_DEVICE)
         sub(device, _DEVICE_ID).text = item.guid
-        sub(device, _REASON_CODE).text = code
-        sub(device, _REASON_TEXT).text = reason
+        sub(device, _REASON_CODE).text = seen.code(item)
+        sub(device, _REASON_TEXT).text = seen.reason(item)
+    if len(rejected) > in_tree:
+        parent.append(etree.Comment(_SPLICE))
 
 
-def _pilot_list(parent: etree._Element, result: PilotListResult) -> None:
+def _splice_rejections(
+    document: bytes, rejected: tuple[GuidRejection, ...], sr: ServiceReference, in_tree: int
+) -> bytes:
+    """The serialised response with the rejected devices past `in_tree` written at the
+    marker, as the tree would have written them (prefix `sr`, text escaped)."""
+    head, mark, tail = document.partition(_SPLICE_MARK)
+    if not mark:
+        return document
+    seen = _Rejections(sr)
+    escaped: dict[str, str] = {}
+    parts = [head]
+    rest = rejected[in_tree:]
+    for i in range(0, len(rest), 10_000):
+        lines = []
+        for item in rest[i : i + 10_000]:
+            reason = escaped.get(item.reason)
+            if reason is None:
+                reason = escaped[item.reason] = xml_escape(seen.reason(item))
+            lines.append(
+                f"<sr:RejectedDevice><sr:DeviceID>{xml_escape(item.guid)}</sr:DeviceID>"
+                f"<sr:ReasonCode>{seen.code(item)}</sr:ReasonCode>"
+                f"<sr:ReasonText>{reason}</sr:ReasonText></sr:RejectedDevice>"
+            )
+        parts.append("".join(lines).encode())
+    parts.append(tail)
+    return b"".join(parts)
+
+
+def _pilot_list(parent: etree._Element, result: PilotListResult, in_tree: int) -> None:
     body = _add(parent, "PreferredPilotListResult", None)
     _add(body, "AcceptedCount", result.accepted)
     _add(body, "RejectedCount", len(result.rejected))
-    _rejected(body, result.rejected, result.SERVICE_REFERENCE)
+    _rejected(body, result.rejected, result.SERVICE_REFERENCE, in_tree=in_tree)
 
 
-def _schedule(parent: etree._Element, result: ScheduleResult) -> None:
+def _schedule(parent: etree._Element, result: ScheduleResult, in_tree: int) -> None:
     body = _add(parent, "PreferredPilotScheduleResult", None)
     _add(body, "AcceptedEntryCount", result.accepted_entries)
     _add(body, "AcceptedDeviceCount", result.accepted_devices)
-    _rejected(body, result.rejected, result.SERVICE_REFERENCE)
+    _rejected(body, result.rejected, result.SERVICE_REFERENCE, in_tree=in_tree)
 
 
-def _instruction(parent: etree._Element, result: InstructionResult) -> None:
+def _instruction(parent: etree._Element, result: InstructionResult, in_tree: int) -> None:
     body = _add(parent, "DeploymentInstructionResult", None)
     _optional(body, "InstructionID", result.instruction_id)
     _add(body, "DryRun", result.dry_run)
@@ -147,14 +205,14 @@ def _instruction(parent: etree._Element, result: InstructionResult) -> None:
         _add(element, "PlannedActivationDateTime", group.planned_activation_at)
         _add(element, "AwaitingInstruction", group.awaiting_instruction)
         _add(element, "HubCount", group.hub_count)
-    _rejected(body, result.rejected, result.SERVICE_REFERENCE)
+    _rejected(body, result.rejected, result.SERVICE_REFERENCE, in_tree=in_tree)
 
 
 def _role(roles: frozenset[SupplierRole]) -> str:
     return "".join(r.value for r in (SupplierRole.IMPORT, SupplierRole.GAS) if r in roles)
 
 
-def _status_report(parent: etree._Element, result: StatusReport) -> None:
+def _status_report(parent: etree._Element, result: StatusReport, in_tree: int) -> None:
     body = _add(parent, "CHFirmwareStatusReport", None)
     _optional(body, "ReportID", result.report_id)
     _add(body, "GeneratedDateTime", result.generated_at)
@@ -169,7 +227,7 @@ def _status_report(parent: etree._Element, result: StatusReport) -> None:
         _optional(element, "StatusDateTime", hub.status_at)
         _optional(element, "PlannedActivationDateTime", hub.planned_at)
         _optional(element, "SecondSupplier", hub.second_supplier and hub.second_supplier.value)
-    _rejected(body, result.rejected, result.SERVICE_REFERENCE)
+    _rejected(body, result.rejected, result.SERVICE_REFERENCE, in_tree=in_tree)
 
 
 def _report_pending(parent: etree._Element, result: ReportPending) -> None:
@@ -208,7 +266,9 @@ def _incident(parent: etree._Element, result: IncidentRaised) -> None:
     _add(body, "EmergencyStopRequested", result.emergency_stop_requested)
 
 
-def _rejection(parent: etree._Element, result: Rejection, sr: ServiceReference) -> None:
+def _rejection(
+    parent: etree._Element, result: Rejection, sr: ServiceReference, in_tree: int
+) -> None:
     body = _add(parent, "RequestRejection", None)
     _add(body, "ReasonText", clean_text(result.reason))
     for problem in result.problems[:100]:
@@ -216,19 +276,21 @@ def _rejection(parent: etree._Element, result: Rejection, sr: ServiceReference) 
         if problem.location:
             _add(element, "Location", clean_text(problem.location, SHORT_TEXT))
         _add(element, "Text", clean_text(problem.text))
-    _rejected(body, result.rejected, sr)
+    _rejected(body, result.rejected, sr, in_tree=in_tree)
 
 
-def _result(message: etree._Element, result: ServiceResult, sr: ServiceReference) -> None:
+def _result(
+    message: etree._Element, result: ServiceResult, sr: ServiceReference, in_tree: int
+) -> None:
     match result:
         case PilotListResult():
-            _pilot_list(message, result)
+            _pilot_list(message, result, in_tree)
         case ScheduleResult():
-            _schedule(message, result)
+            _schedule(message, result, in_tree)
         case InstructionResult():
-            _instruction(message, result)
+            _instruction(message, result, in_tree)
         case StatusReport():
-            _status_report(message, result)
+            _status_report(message, result, in_tree)
         case ReportPending():
             _report_pending(message, result)
         case Dashboard():
@@ -236,7 +298,7 @@ def _result(message: etree._Element, result: ServiceResult, sr: ServiceReference
         case IncidentRaised():
             _incident(message, result)
         case Rejection():
-            _rejection(message, result, sr)
+            _rejection(message, result, sr, in_tree)
 
 
 def response_element(
@@ -246,8 +308,12 @@ def response_element(
     response_id: str | None,
     at: datetime,
     request_id: str | None = None,
+    in_tree: int | None = None,
 ) -> etree._Element:
-    """The unsigned `sr:Response` for one result (sign it, or validate it, as it stands)."""
+    """The unsigned `sr:Response` for one result (sign it, or validate it, as it stands); with
+    `in_tree`, only that many rejected devices, then the marker `render_response` splices at."""
+    if in_tree is None:
+        in_tree = len(getattr(result, "rejected", ()))
     own = getattr(result, "SERVICE_REFERENCE", None)
     if own is not None and own is not service_reference:
         raise ValueError(f"{type(result).__name__} answers SR {own}, not {service_reference}")
@@ -261,7 +327,7 @@ def response_element(
     message = _add(_add(response, "Body", None), "ResponseMessage", None)
     _add(message, "ServiceReference", service_reference.value)
     _add(message, "ServiceReferenceVariant", service_reference.value)
-    _result(message, result, service_reference)
+    _result(message, result, service_reference, in_tree)
     return response
 
 
@@ -277,12 +343,15 @@ def render_response(
     schema_dir: Path | None = None,
 ) -> bytes:
     """One response as UTF-8 XML: validated (unless `check` is off), then signed if asked."""
+    # A signature covers the whole tree, so a signed response is built whole.
+    in_tree = TREE_REJECTIONS if signer is None else len(getattr(result, "rejected", ()))
     element = response_element(
         result,
         service_reference=service_reference,
         response_id=response_id,
         at=at,
         request_id=request_id,
+        in_tree=in_tree,
     )
     if check:
         try:
@@ -291,7 +360,12 @@ def render_response(
             raise ResponseInvalid(rejected) from None
     if signer is not None:
         element = signer(element)
-    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+    document = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+    rejected_devices: tuple[GuidRejection, ...] = getattr(result, "rejected", ())
+    if len(rejected_devices) <= in_tree:
+        return document
+    del element
+    return _splice_rejections(document, rejected_devices, service_reference, in_tree)
 
 
 def render_error(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from chfw_api.duis.errors import SCHEMA_INVALID, XmlRejected
+from chfw_api.duis.errors import SCHEMA_INVALID, TOO_MANY_GUIDS, XmlRejected
 
 MAX_ATTRIBUTES = 32
 """On one element, namespace declarations included: ours carry at most three."""
@@ -88,3 +88,26 @@ def check_shape(data: bytes) -> None:
         attributes += _attributes_at(data, tag.start(), MAX_ATTRIBUTES)
         if attributes > attribute_limit:
             raise _too_many("attributes and namespace declarations", attribute_limit, size)
+
+
+# The start tag of a DeviceID or ExcludeDeviceID, whatever its prefix: each GUID a request names.
+_GUID_TAG = re.compile(rb"<(?:[^\s<>/!?:]+:)?(?:Exclude)?DeviceID[\s/>]")
+
+
+def check_guid_count(data: bytes, limit: int) -> None:
+    """Raise `XmlRejected` (E110021) if the body names more than `limit` GUIDs.
+
+    Checked on the bytes, before a tree is built, so a request over the limit costs no more
+    than reading it. A byte count of the name bounds the number of such elements from above,
+    so the tag-by-tag count runs only when that bound is over the limit; like the other shape
+    checks it never undercounts (start tags inside comments or CDATA count too).
+    """
+    if data.count(b"DeviceID") <= limit:
+        return
+    named = sum(1 for _ in _GUID_TAG.finditer(data))
+    if named > limit:
+        raise XmlRejected(
+            TOO_MANY_GUIDS,
+            f"the request names {named:,} GUIDs (DeviceID and ExcludeDeviceID); one request "
+            f"may name at most {limit:,}: split the list over several requests",
+        )

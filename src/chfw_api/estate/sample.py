@@ -249,11 +249,23 @@ def _devices() -> list[_Device]:
     return out
 
 
+def _email_contacts(s: _Supplier) -> list[dict[str, object]]:
+    """One mailbox per supplier for Option 1's email notices (issue #14); `.example` domains
+    (RFC 2606) so nothing ever leaves for a real mailbox."""
+    domain = "".join(ch for ch in s.name.lower() if ch.isalnum()) + ".example"
+    return [{"address": f"firmware@{domain}", "name": f"{s.name} firmware team"}]
+
+
 def _parties_document(suppliers: Sequence[_Supplier]) -> dict[str, object]:
     return {
         "dcc": {"user_id": DCC_USER_ID, "name": "DCC"},
         "suppliers": [
-            {"user_id": s.user_id, "name": s.name, "roles": [r.value for r in s.roles]}
+            {
+                "user_id": s.user_id,
+                "name": s.name,
+                "roles": [r.value for r in s.roles],
+                "email_contacts": _email_contacts(s),
+            }
             for s in suppliers
         ],
         "csps": [

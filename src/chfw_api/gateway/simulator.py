@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chfw_api.domain.clock import Clock
+from chfw_api.domain.gateway_files import FileKind, GatewayFile
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.gateway.files import FILE_NAME, outbound_dir, read_verified, sha256_hex
-from chfw_api.gateway.xml import FileKind, GatewayFile, parse_file
+from chfw_api.gateway.xml import parse_file
 
 log = logging.getLogger("chfw.csp_sim")
 DEFAULT_REASONS = ("Timeout", "ImageVerifyFailed", "HubUnreachable")

@@ -7,11 +7,9 @@ uploads are in `gateway.uploads`.
 
 from __future__ import annotations
 
-import enum
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -19,72 +17,13 @@ from xml.sax.saxutils import escape
 from chfw_api.domain.alerts import SchedulePeriod
 from chfw_api.domain.csp_uploads import InstructionPart
 from chfw_api.domain.errors import Problem, ValidationFailed
+from chfw_api.domain.gateway_files import FileKind, GatewayFile, InstructedHub
 from chfw_api.domain.guardrails import Dimension
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.duis import NS_SR, SCHEMA_VERSION, XmlRejected, parse_validated
 
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-class FileKind(enum.StrEnum):
-    """What a gateway file carries; the value is the kind part of its file name."""
-
-    PREFERRED_PILOT_LIST = "preferred-pilot-list"
-    PREFERRED_PILOT_SCHEDULE = "preferred-pilot-schedule"
-    INSTRUCTION = "instruction"
-    INSTRUCTION_MANIFEST = "instruction-manifest"
-    DECISION = "decision"
-    SLICE_PAUSE = "slice-pause"
-    SLICE_RESUME = "slice-resume"
-
-    @property
-    def element(self) -> str:
-        return {
-            "preferred-pilot-list": "PreferredPilotList",
-            "preferred-pilot-schedule": "PreferredPilotSchedule",
-            "instruction": "DeploymentInstruction",
-            "instruction-manifest": "DeploymentInstructionManifest",
-            "decision": "RolloutDecision",
-            "slice-pause": "SlicePause",
-            "slice-resume": "SliceResume",
-        }[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class InstructedHub:
-    guid: str
-    planned_at: datetime
-    model: str | None = None
-    region: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayFile:
-    """A gateway file's content, as rendered and as the CSP simulator reads it back."""
-
-    kind: FileKind
-    csp_id: str
-    campaign_id: str
-    created_at: datetime
-    supplier_id: str | None = None
-    request_id: str | None = None
-    guids: tuple[str, ...] = ()
-    periods: tuple[SchedulePeriod, ...] = ()
-    constraints: tuple[str, ...] = ()
-    instruction_id: str | None = None
-    stage: DeploymentKind | None = None
-    firmware_version: str | None = None
-    window_start: datetime | None = None
-    window_end: datetime | None = None
-    hubs: tuple[InstructedHub, ...] = ()
-    part_number: int | None = None
-    parts: tuple[InstructionPart, ...] = ()
-    decision: RolloutDecision | None = None
-    reason: str | None = None
-    dimension: Dimension | None = None
-    slice_value: str | None = None
-    slice_hubs: tuple[tuple[str, datetime | None], ...] = field(default=())
 
 
 def qname(name: str) -> str:

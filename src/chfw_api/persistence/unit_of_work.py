@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from chfw_api.domain.alerts import AlertEnvelope
+from chfw_api.domain.email_render import Sender
+from chfw_api.domain.events import DomainEvent
 from chfw_api.persistence.database import IMMEDIATE
 from chfw_api.persistence.repositories.activation import ActivationRepository
 from chfw_api.persistence.repositories.audit import AuditRepository
 from chfw_api.persistence.repositories.campaigns import CampaignRepository
 from chfw_api.persistence.repositories.deliveries import DeliveryRepository
+from chfw_api.persistence.repositories.email import EmailRepository
 from chfw_api.persistence.repositories.estate import EstateRepository
-from chfw_api.persistence.repositories.gateway import GatewayRepository
+from chfw_api.persistence.repositories.gateway import FileRenderer, GatewayRepository
 from chfw_api.persistence.repositories.guardrails import GuardrailRepository
 from chfw_api.persistence.repositories.hubs import HubRepository
 from chfw_api.persistence.repositories.incidents import DecisionRepository, IncidentRepository
 from chfw_api.persistence.repositories.instruction_jobs import InstructionJobRepository
 from chfw_api.persistence.repositories.instructions import InstructionRepository
+from chfw_api.persistence.repositories.operations import OperationsRepository
 from chfw_api.persistence.repositories.outbox import AlertRenderer, OutboxRepository
 from chfw_api.persistence.repositories.parties import PartyRepository
 from chfw_api.persistence.repositories.pilot import PilotRepository
@@ -31,6 +37,10 @@ from chfw_api.persistence.repositories.subscriptions import FeedRepository, Subs
 
 def _no_renderer(envelope: AlertEnvelope) -> bytes:
     raise RuntimeError("this unit of work was built without an alert renderer")
+
+
+def _no_consequences(event: DomainEvent, uow: SqlAlchemyUnitOfWork) -> None:
+    raise RuntimeError(f"this unit of work was built without the handler table ({event.name})")
 
 
 class SqlAlchemyUnitOfWork:
@@ -55,6 +65,9 @@ class SqlAlchemyUnitOfWork:
     guardrails: GuardrailRepository
     # DCC operator dashboard (issue #7)
     recent: RecentRepository
+    operations: OperationsRepository
+    # Email notices (issue #14)
+    emails: EmailRepository
 
     def __init__(
         self,
@@ -63,11 +76,20 @@ class SqlAlchemyUnitOfWork:
         read_only: bool = False,
         render: AlertRenderer | None = None,
         originator: str = "90-B3-D5-1F-30-00-00-02",
+        handle: Callable[[DomainEvent, SqlAlchemyUnitOfWork], None] = _no_consequences,
+        render_file: FileRenderer | None = None,
+        certificate_problem: Callable[[str], str | None] | None = None,
+        email_sender: Sender | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._read_only = read_only
         self._render = render or _no_renderer
         self._originator = originator
+        self._handle = handle  # services.consequences.handle: the one handler table
+        self._render_file = render_file
+        self._certificate_problem = certificate_problem
+        self._events: deque[DomainEvent] = deque()
+        self._email_sender = email_sender or Sender("chfw-notices@dcc.example")
         self._session: Session | None = None
 
     @property
@@ -101,10 +123,16 @@ class SqlAlchemyUnitOfWork:
         self.subscriptions = SubscriptionRepository(self._session)
         self.deliveries = DeliveryRepository(self._session)
         self.feed = FeedRepository(self._session)
-        self.gateway = GatewayRepository(self._session)
+        self.gateway = (
+            GatewayRepository(self._session, render=self._render_file)
+            if self._render_file
+            else GatewayRepository(self._session)
+        )
         self.activation = ActivationRepository(self._session)
         self.guardrails = GuardrailRepository(self._session)
         self.recent = RecentRepository(self._session)
+        self.operations = OperationsRepository(self._session)
+        self.emails = EmailRepository(self._session, self._email_sender)
         return self
 
     def __exit__(
@@ -113,13 +141,30 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._events.clear()  # what was not committed did not happen
         try:
             self.session.rollback()
         finally:
             self.session.close()
             self._session = None
 
+    def certificate_problem(self, pem: str) -> str | None:
+        if self._certificate_problem is None:
+            raise RuntimeError("this unit of work was built without a certificate check")
+        return self._certificate_problem(pem)
+
+    def record(self, event: DomainEvent) -> None:
+        """Note that `event` happened; its consequences run when this unit of work commits."""
+        self._events.append(event)
+
+    def dispatch(self) -> None:
+        """Run the handlers of every event recorded so far, in order, and of the events they
+        record in turn, inside this transaction."""
+        while self._events:
+            self._handle(self._events.popleft(), self)
+
     def commit(self) -> None:
+        self.dispatch()
         self.session.commit()
 
     def rollback(self) -> None:

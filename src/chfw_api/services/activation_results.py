@@ -14,16 +14,16 @@ Set-based throughout (one query for the facts of every hub named, bulk writes): 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.activation import (
     HubChange,
+    HubFact,
     HubResult,
     HubState,
-    HubSuppliers,
     MonitoredHub,
     Rejection,
     apply_results,
@@ -32,10 +32,12 @@ from chfw_api.domain.activation import (
 )
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_views import ACTIVATED, FAILED
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import NotFound
-from chfw_api.domain.guardrails import GuardrailRule
+from chfw_api.domain.events import ActivationResultsReceived, PilotProgressReported
+from chfw_api.domain.guardrails import GuardrailRule, Trip
+from chfw_api.domain.hub_status import HubStatus
+from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.domain.identifiers import is_eui64
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.services import guardrails
@@ -93,125 +95,25 @@ def post_results(
 ) -> ResultsReport:
     caller.require(PartyKind.CSP)
     now = clock.now()
-    regions = frozenset(r.value for r in caller.regions)
-    rejected: list[RejectedResult] = []
     with uow:
         campaign = uow.campaigns.get(campaign_id, for_update=True)  # one upload at a time
         if campaign is None:
             raise NotFound(f"campaign {campaign_id} does not exist", campaign=campaign_id)
         key = uow.gateway.campaign_key(campaign_id)
-        staged: list[tuple[int, HubResult]] = []
-        seen: set[tuple[str, str, datetime]] = set()
-        duplicates = 0
-        for i, raw in enumerate(results):
-            if not is_eui64(raw.guid):
-                rejected.append(RejectedResult(i, raw.guid, Rejection.INVALID, "not a CH GUID"))
-                continue
-            r = normalised(raw)
-            problem = result_problem(
-                r, now=now, earliest=campaign.notified_at, skew=policy.max_future
+        sorted_ = _sorted(uow, key, caller, _staged(results, campaign, policy, now))
+        uow.activation.record(key, sorted_.accepted, csp_party_id=caller.party_id, now=now)
+        moved = _moved(sorted_, campaign_id, policy)
+        uow.activation.apply(key, moved.changes)
+        alerts = len(moved.owed)
+        uow.record(ActivationResultsReceived(campaign_id=campaign_id, at=now, alerts=moved.owed))
+        if moved.pilot_news:  # counts read after the write above
+            progress = _pilot_progress(
+                uow, campaign_key=key, campaign=campaign, news=moved.pilot_news
             )
-            if problem is not None:
-                rejected.append(RejectedResult(i, r.guid, Rejection.INVALID, problem))
-                continue
-            ident = (r.guid, r.outcome.value, r.at)
-            if ident in seen:
-                duplicates += 1
-                continue
-            seen.add(ident)
-            staged.append((i, r))
-        facts_of = uow.activation.hub_facts(key, list({r.guid: None for _, r in staged}))
-        seen_before = uow.activation.seen_results(
-            key, [g for g, f in facts_of.items() if f.has_results]
-        )
-        accepted: list[HubResult] = []
-        per_hub: dict[str, list[HubResult]] = {}
-        for i, r in staged:
-            f = facts_of.get(r.guid)
-            refusal = (
-                Rejection.UNKNOWN_HUB
-                if f is None
-                else Rejection.NOT_YOUR_NETWORK
-                if f.region not in regions
-                else Rejection.NOT_IN_CAMPAIGN
-                if not f.in_campaign
-                else None
-            )
-            if refusal is not None:
-                rejected.append(
-                    RejectedResult(i, r.guid, refusal, f"{r.guid} is {_REFUSED[refusal]}")
-                )
-            elif (r.guid, r.outcome.value, r.at) in seen_before:
-                duplicates += 1
-            else:
-                accepted.append(r)
-                per_hub.setdefault(r.guid, []).append(r)
-        uow.activation.record(key, accepted, csp_party_id=caller.party_id, now=now)
-        changes: list[HubChange] = []
-        owed: list[a.PendingAlert] = []
-        counts = {"distributed": 0, "activated": 0, "failed": 0}
-        pilot_news: dict[tuple[int, str], list[a.HubFailure]] = {}
-        recipients_of: dict[HubSuppliers, list[tuple[int, str]]] = {}  # shared by many hubs
-        for guid, hub_results in per_hub.items():
-            f = facts_of[guid]
-            state, moves = apply_results(HubState(f.status or "eligible", f.result_at), hub_results)
-            if not moves:
-                continue
-            recipients = recipients_of.get(f.suppliers)
-            if recipients is None:
-                recipients = recipients_of[f.suppliers] = f.suppliers.recipients()
-            version = f.hub_version
-            new_version = None
-            for m in moves:
-                counts[m.status] = counts.get(m.status, 0) + 1
-                r = m.result
-                if m.activated and r.firmware_version:
-                    if r.firmware_version != version:
-                        new_version = version = r.firmware_version
-                    msg: a.AlertMessage = a.HubActivated(
-                        guid=guid, firmware_version=r.firmware_version
-                    )
-                    code: str | None = policy.activation_alert_code
-                elif m.failed:
-                    msg = a.ActivationFailure(
-                        campaign_id=campaign_id,
-                        guid=guid,
-                        reason_code=r.reason_code or UNSPECIFIED,
-                        reason=r.reason or UNSPECIFIED,
-                        failed_at=r.at,
-                    )
-                    code = None
-                else:
-                    continue
-                owed += [
-                    a.PendingAlert(pid, uid, msg, campaign_id, code=code) for pid, uid in recipients
-                ]
-                if f.in_pilot:
-                    for recipient in recipients:
-                        news = pilot_news.setdefault(recipient, [])
-                        if m.failed:
-                            news.append(
-                                a.HubFailure(
-                                    guid, r.reason_code or UNSPECIFIED, r.reason or UNSPECIFIED
-                                )
-                            )
-            last = moves[-1].result
-            changes.append(
-                HubChange(
-                    guid,
-                    state.status,
-                    last.at,
-                    (last.reason or UNSPECIFIED)[:200] if state.status == FAILED else None,
-                    new_version,
-                )
-            )
-        uow.activation.apply(key, changes)
-        alert_ids = uow.outbox.add(owed, now=now)
-        if pilot_news:  # counts read after the write above
-            progress = _pilot_progress(uow, campaign_key=key, campaign=campaign, news=pilot_news)
-            alert_ids += uow.outbox.add(progress, now=now)
-        trips = []
-        if counts["activated"] or counts["failed"]:
+            alerts += len(progress)
+            uow.record(PilotProgressReported(campaign_id=campaign_id, at=now, alerts=progress))
+        trips: list[Trip] = []
+        if moved.counts[HubStatus.ACTIVATED] or moved.counts[HubStatus.FAILED]:
             trips = guardrails.check(
                 uow,
                 campaign_id=campaign_id,
@@ -219,39 +121,198 @@ def post_results(
                 defaults=policy.guardrail_defaults,
                 now=now,
             )
-        updated = sum(1 for c in changes if c.new_version)
-        uow.audit.append(
-            [
-                AuditRecord(
-                    at=now,
-                    actor=caller.code,
-                    action="csp.activation_results",
-                    subject=f"campaign:{campaign_id}",
-                    reason=f"{len(results)} results received",
-                    after={
-                        "accepted": len(accepted),
-                        "duplicates": duplicates,
-                        "rejected": len(rejected),
-                        **counts,
-                        "inventory_updated": updated,
-                        "alerts": len(alert_ids),
-                        "paused": [t.reason() for t in trips],
-                    },
-                )
-            ]
+        report = ResultsReport(
+            received=len(results),
+            accepted=len(sorted_.accepted),
+            duplicates=sorted_.duplicates,
+            rejected=sorted(sorted_.rejected, key=lambda x: x.index),
+            distributed=moved.counts[HubStatus.DISTRIBUTED],
+            activated=moved.counts[HubStatus.ACTIVATED],
+            failed=moved.counts[HubStatus.FAILED],
+            inventory_updated=sum(1 for c in moved.changes if c.new_version),
+            alerts=alerts,
+            paused_slices=[f"{t.key.stage}/{t.key.dimension}/{t.key.value}" for t in trips],
         )
+        uow.audit.append([_audited(report, moved.counts, trips, caller, campaign_id, now)])
         uow.commit()
-    return ResultsReport(
-        received=len(results),
-        accepted=len(accepted),
-        duplicates=duplicates,
-        rejected=sorted(rejected, key=lambda x: x.index),
-        distributed=counts["distributed"],
-        activated=counts["activated"],
-        failed=counts["failed"],
-        inventory_updated=updated,
-        alerts=len(alert_ids),
-        paused_slices=[f"{t.key.stage}/{t.key.dimension}/{t.key.value}" for t in trips],
+    return report
+
+
+@dataclass
+class _Staged:
+    """Results that passed the checks needing no database, in upload order."""
+
+    results: list[tuple[int, HubResult]] = field(default_factory=list)
+    rejected: list[RejectedResult] = field(default_factory=list)
+    duplicates: int = 0
+
+
+@dataclass
+class _Sorted:
+    """Accepted results by hub, with each hub's facts; refusals; repeats."""
+
+    accepted: list[HubResult]
+    per_hub: dict[str, list[HubResult]]
+    facts_of: Mapping[str, HubFact]
+    rejected: list[RejectedResult]
+    duplicates: int
+
+
+@dataclass
+class _Moved:
+    """What the accepted results do: hub changes, alerts owed, counts, pilot news."""
+
+    changes: list[HubChange] = field(default_factory=list)
+    owed: list[a.PendingAlert] = field(default_factory=list)
+    counts: dict[str, int] = field(
+        default_factory=lambda: {
+            HubStatus.DISTRIBUTED: 0,
+            HubStatus.ACTIVATED: 0,
+            HubStatus.FAILED: 0,
+        }
+    )
+    pilot_news: dict[tuple[int, str], list[a.HubFailure]] = field(default_factory=dict)
+
+
+def _staged(
+    results: Sequence[HubResult], campaign: Campaign, policy: ResultsPolicy, now: datetime
+) -> _Staged:
+    """Shape and timing checks, and repeats within this upload."""
+    out = _Staged()
+    seen: set[tuple[str, str, datetime]] = set()
+    for i, raw in enumerate(results):
+        if not is_eui64(raw.guid):
+            out.rejected.append(RejectedResult(i, raw.guid, Rejection.INVALID, "not a CH GUID"))
+            continue
+        r = normalised(raw)
+        problem = result_problem(r, now=now, earliest=campaign.notified_at, skew=policy.max_future)
+        if problem is not None:
+            out.rejected.append(RejectedResult(i, r.guid, Rejection.INVALID, problem))
+            continue
+        ident = (r.guid, r.outcome.value, r.at)
+        if ident in seen:
+            out.duplicates += 1
+            continue
+        seen.add(ident)
+        out.results.append((i, r))
+    return out
+
+
+def _sorted(uow: UnitOfWork, key: int, caller: Caller, staged: _Staged) -> _Sorted:
+    """Against the inventory and the campaign (one query): unknown hubs, other networks'
+    hubs and hubs outside the campaign are refused; results posted before are repeats."""
+    regions = frozenset(r.value for r in caller.regions)
+    facts_of = uow.activation.hub_facts(key, list({r.guid: None for _, r in staged.results}))
+    seen_before = uow.activation.seen_results(
+        key, [g for g, f in facts_of.items() if f.has_results]
+    )
+    out = _Sorted([], {}, facts_of, staged.rejected, staged.duplicates)
+    for i, r in staged.results:
+        f = facts_of.get(r.guid)
+        refusal = (
+            Rejection.UNKNOWN_HUB
+            if f is None
+            else Rejection.NOT_YOUR_NETWORK
+            if f.region not in regions
+            else Rejection.NOT_IN_CAMPAIGN
+            if not f.in_campaign
+            else None
+        )
+        if refusal is not None:
+            out.rejected.append(
+                RejectedResult(i, r.guid, refusal, f"{r.guid} is {_REFUSED[refusal]}")
+            )
+        elif (r.guid, r.outcome.value, r.at) in seen_before:
+            out.duplicates += 1
+        else:
+            out.accepted.append(r)
+            out.per_hub.setdefault(r.guid, []).append(r)
+    return out
+
+
+def _moved(sorted_: _Sorted, campaign_id: str, policy: ResultsPolicy) -> _Moved:
+    """Each hub's results applied in order: its new state, and the alerts each move owes."""
+    out = _Moved()
+    recipients_of: dict[HubSuppliers, list[tuple[int, str]]] = {}  # shared by many hubs
+    for guid, hub_results in sorted_.per_hub.items():
+        f = sorted_.facts_of[guid]
+        state, moves = apply_results(
+            HubState(f.status or HubStatus.ELIGIBLE, f.result_at), hub_results
+        )
+        if not moves:
+            continue
+        recipients = recipients_of.get(f.suppliers)
+        if recipients is None:
+            recipients = recipients_of[f.suppliers] = f.suppliers.recipients()
+        version = f.hub_version
+        new_version = None
+        for m in moves:
+            out.counts[m.status] = out.counts.get(m.status, 0) + 1
+            r = m.result
+            if m.activated and r.firmware_version:
+                if r.firmware_version != version:
+                    new_version = version = r.firmware_version
+                msg: a.AlertMessage = a.HubActivated(guid=guid, firmware_version=r.firmware_version)
+                code: str | None = policy.activation_alert_code
+            elif m.failed:
+                msg = a.ActivationFailure(
+                    campaign_id=campaign_id,
+                    guid=guid,
+                    reason_code=r.reason_code or UNSPECIFIED,
+                    reason=r.reason or UNSPECIFIED,
+                    failed_at=r.at,
+                )
+                code = None
+            else:
+                continue
+            out.owed += [
+                a.PendingAlert(pid, uid, msg, campaign_id, code=code) for pid, uid in recipients
+            ]
+            if f.in_pilot:
+                _pilot_news(out.pilot_news, recipients, m.failed, r)
+        last = moves[-1].result
+        failed = state.status is HubStatus.FAILED
+        reason = (last.reason or UNSPECIFIED)[:200] if failed else None
+        out.changes.append(HubChange(guid, state.status, last.at, reason, new_version))
+    return out
+
+
+def _pilot_news(
+    news: dict[tuple[int, str], list[a.HubFailure]],
+    recipients: Sequence[tuple[int, str]],
+    failed: bool,
+    r: HubResult,
+) -> None:
+    """A pilot hub moved: each of its suppliers gets a progress alert, listing it if it failed."""
+    for recipient in recipients:
+        mine = news.setdefault(recipient, [])
+        if failed:
+            mine.append(a.HubFailure(r.guid, r.reason_code or UNSPECIFIED, r.reason or UNSPECIFIED))
+
+
+def _audited(
+    report: ResultsReport,
+    counts: dict[str, int],
+    trips: Sequence[Trip],
+    caller: Caller,
+    campaign_id: str,
+    now: datetime,
+) -> AuditRecord:
+    return AuditRecord(
+        at=now,
+        actor=caller.code,
+        action="csp.activation_results",
+        subject=f"campaign:{campaign_id}",
+        reason=f"{report.received} results received",
+        after={
+            "accepted": report.accepted,
+            "duplicates": report.duplicates,
+            "rejected": len(report.rejected),
+            **counts,
+            "inventory_updated": report.inventory_updated,
+            "alerts": report.alerts,
+            "paused": [t.reason() for t in trips],
+        },
     )
 
 
@@ -268,7 +329,7 @@ def _pilot_progress(
     out = []
     for (pid, uid), failures in sorted(news.items(), key=lambda kv: kv[0][1]):
         counts = by_supplier.get(pid, {})
-        done, failed = counts.get(ACTIVATED, 0), counts.get(FAILED, 0)
+        done, failed = counts.get(HubStatus.ACTIVATED, 0), counts.get(HubStatus.FAILED, 0)
         out.append(
             a.PendingAlert(
                 pid,

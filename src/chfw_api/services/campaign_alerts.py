@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from chfw_api.domain import alerts as a
 from chfw_api.domain import campaign_events as ev
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_views import ACTIVATED, FAILED, HubCounts, SupplierShare
+from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.releases import FirmwareRelease
 from chfw_api.domain.stages import HELD, Outcome, Stage
 
@@ -68,7 +69,21 @@ def _builder(
     hub_counts: Callable[[], HubCounts],
     superseding_version: str | None,
 ) -> Callable[[SupplierShare], a.AlertMessage] | None:
-    cid = campaign.campaign_id
+    """What each supplier's copy of the event's alert says: N70 carries its own eligible
+    counts (BR1.3); every other alert is the same for all."""
+    if isinstance(event, ev.CampaignNotified | ev.AutomaticDateMoved):
+        return _update_available(event, campaign.campaign_id, release)
+    message = _with_counts(event, campaign, hub_counts)
+    if message is None:
+        message = _without_counts(event, campaign, release, superseding_version)
+    if message is None:
+        return None
+    return lambda s: message
+
+
+def _update_available(
+    event: ev.CampaignNotified | ev.AutomaticDateMoved, cid: str, release: FirmwareRelease
+) -> Callable[[SupplierShare], a.AlertMessage]:
     info = a.ReleaseInfo(
         manufacturer=release.manufacturer,
         model=release.model,
@@ -77,69 +92,82 @@ def _builder(
         severity=release.severity,
         priority=release.priority,
     )
-    if isinstance(event, ev.CampaignNotified | ev.AutomaticDateMoved):
-        when = (
-            event.automatic_deployment_date
-            if isinstance(event, ev.CampaignNotified)
-            else event.new_date
-        )
-        return lambda s: a.UpdateAvailable(
-            campaign_id=cid,
-            release=info,
-            automatic_deployment_at=when,
-            eligible_as_import=s.eligible_as_import,
-            eligible_as_gas=s.eligible_as_gas,
-            extract_reference=extract_reference(cid),
-        )
+    when = (
+        event.automatic_deployment_date
+        if isinstance(event, ev.CampaignNotified)
+        else event.new_date
+    )
+    return lambda s: a.UpdateAvailable(
+        campaign_id=cid,
+        release=info,
+        automatic_deployment_at=when,
+        eligible_as_import=s.eligible_as_import,
+        eligible_as_gas=s.eligible_as_gas,
+        extract_reference=extract_reference(cid),
+    )
+
+
+def _with_counts(
+    event: ev.CampaignEvent, campaign: Campaign, hub_counts: Callable[[], HubCounts]
+) -> a.AlertMessage | None:
+    """The pilot's and the campaign's figures (N74, N75, N77, N78); counted only when owed."""
+    cid = campaign.campaign_id
     if isinstance(event, ev.PilotScheduled | ev.PilotStarted):
         counts = hub_counts()
         phase = (
             a.PilotPhase.SCHEDULED if isinstance(event, ev.PilotScheduled) else a.PilotPhase.STARTED
         )
-        status = a.PilotStatus(
+        return a.PilotStatus(
             campaign_id=cid,
             phase=phase,
-            succeeded=counts.pilot(ACTIVATED),
-            failed=counts.pilot(FAILED),
+            succeeded=counts.pilot(HubStatus.ACTIVATED),
+            failed=counts.pilot(HubStatus.FAILED),
             pending=counts.pilot_pending,
             pilot_start_at=campaign.pilot_start,
             pilot_end_at=campaign.pilot_end,
             commentary=event.reason,
         )
-        return lambda s: status
     if isinstance(event, ev.PilotSucceeded | ev.PilotFailed):
         counts = hub_counts()
-        outcome = a.PilotOutcome(
+        return a.PilotOutcome(
             campaign_id=cid,
             outcome=Outcome.SUCCEEDED if isinstance(event, ev.PilotSucceeded) else Outcome.FAILED,
-            succeeded=counts.pilot(ACTIVATED),
-            failed=counts.pilot(FAILED),
+            succeeded=counts.pilot(HubStatus.ACTIVATED),
+            failed=counts.pilot(HubStatus.FAILED),
             commentary=event.reason,
             safe_launch_starts_at=event.at if isinstance(event, ev.PilotSucceeded) else None,
         )
-        return lambda s: outcome
     if isinstance(event, ev.SafeLaunchCompleted):
         counts = hub_counts()
-        sl = a.SafeLaunchOutcome(
+        return a.SafeLaunchOutcome(
             campaign_id=cid,
             outcome=Outcome.SUCCEEDED if event.succeeded else Outcome.FAILED,
-            succeeded=counts.overall(ACTIVATED),
-            failed=counts.overall(FAILED),
+            succeeded=counts.overall(HubStatus.ACTIVATED),
+            failed=counts.overall(HubStatus.FAILED),
             commentary=event.reason,
         )
-        return lambda s: sl
     if isinstance(event, ev.CampaignClosed):
         counts = hub_counts()
-        closed = a.CampaignClosed(
+        return a.CampaignClosed(
             campaign_id=cid,
             closed_at=event.at,
-            activated=counts.overall(ACTIVATED),
-            failed=counts.overall(FAILED),
+            activated=counts.overall(HubStatus.ACTIVATED),
+            failed=counts.overall(HubStatus.FAILED),
             commentary=event.reason,
         )
-        return lambda s: closed
+    return None
+
+
+def _without_counts(
+    event: ev.CampaignEvent,
+    campaign: Campaign,
+    release: FirmwareRelease,
+    superseding_version: str | None,
+) -> a.AlertMessage | None:
+    """Supersession (N79), revocation (N71) and DCC's decisions (N81)."""
+    cid = campaign.campaign_id
     if isinstance(event, ev.CampaignSuperseded):
-        superseded = a.CampaignSuperseded(
+        return a.CampaignSuperseded(
             campaign_id=cid,
             superseded_by=event.superseded_by,
             superseding_version=superseding_version or release.version,
@@ -147,12 +175,10 @@ def _builder(
             or (event.before in HELD and campaign.resume_stage is Stage.PILOTING),
             commentary=event.reason,
         )
-        return lambda s: superseded
     if isinstance(event, ev.CampaignRevoked):
-        revoked = a.NotificationRevoked(campaign_id=cid, reason=event.reason, revoked_at=event.at)
-        return lambda s: revoked
+        return a.NotificationRevoked(campaign_id=cid, reason=event.reason, revoked_at=event.at)
     if isinstance(event, ev.RolloutDecisionMade):
-        decision = a.RolloutDecision(
+        return a.RolloutDecision(
             campaign_id=cid,
             decision=event.decision,
             reason=event.reason,
@@ -161,5 +187,4 @@ def _builder(
             decided_at=event.at,
             new_end_at=event.new_end,
         )
-        return lambda s: decision
     return None

@@ -4,9 +4,9 @@ rollout decisions, estate reports and the DCC dashboard (`uow.campaigns`, `uow.i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.campaign_events import RolloutDecisionMade
@@ -68,6 +68,16 @@ class EstateStore(Protocol):
         batch: int = 5000,
         limit: int | None = None,
     ) -> Iterator[EstateRow]: ...
+    def copy_report(
+        self,
+        supplier_id: int,
+        *,
+        campaign: str | None,
+        status: str | None,
+        guids: Sequence[str] | None,
+        automatic: Mapping[tuple[str, bool], datetime],
+        out: BinaryIO,
+    ) -> int | None: ...
     def campaign_counts(self, campaign_row_id: int, supplier_id: int) -> dict[str, int]: ...
     def split_waiting(
         self, campaign_row_id: int, campaign_id: str, supplier_id: int

@@ -16,12 +16,13 @@ from chfw_api.domain.campaign_events import CampaignEvent, RolloutDecisionMade
 from chfw_api.domain.campaign_views import HubCounts, SupplierShare
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import NotFound
+from chfw_api.domain.events import CampaignMoved
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.releases import FirmwareRelease
 from chfw_api.domain.stages import Command
 from chfw_api.services.campaign_alerts import alerts_for
-from chfw_api.services.gateway_outbound import forward_decision_events
 from chfw_api.services.unit_of_work import UnitOfWork
 
 SYSTEM = "system"
@@ -62,8 +63,8 @@ def record_events(
     now: datetime,
     superseding_version: str | None = None,
 ) -> None:
-    """Audit each transition, store each decision, and owe each alert, in the caller's
-    transaction."""
+    """Audit each transition and store each decision; record what the move owes (the CSPs'
+    decision files, the alerts and their audit row: `services.consequences`)."""
     cid = campaign.campaign_id
     records = [
         AuditRecord(
@@ -77,12 +78,12 @@ def record_events(
         )
         for e in events
     ]
+    decisions = []
     for e in events:
         if isinstance(e, RolloutDecisionMade):
             uow.decisions.add(e)
-    # CSP gateway hook (issue #6): pause, stop, suspend and resume go to the campaign's CSPs
-    # as gateway files, queued in this same transaction.
-    forward_decision_events(uow, events, now=now)
+            decisions.append((e.decision, e.reason))
+    uow.audit.append(records)
     owed = alerts_for(
         events,
         campaign=campaign,
@@ -91,22 +92,16 @@ def record_events(
         counts=lambda: uow.campaigns.hub_counts(cid),
         superseding_version=superseding_version,
     )
-    if owed:
-        ids = uow.outbox.add(owed, now=now)
-        codes: dict[str, int] = {}
-        for p in owed:
-            codes[p.code or p.message.code] = codes.get(p.code or p.message.code, 0) + 1
-        records.append(
-            AuditRecord(
-                at=now,
-                actor=actor,
-                action="alerts.stored",
-                subject=f"campaign:{cid}",
-                reason=f"owed by {action}",
-                after={"codes": codes, "first": ids[0], "last": ids[-1]},
-            )
+    uow.record(
+        CampaignMoved(
+            campaign_id=cid,
+            actor=actor,
+            action=action,
+            at=now,
+            alerts=owed,
+            decisions=tuple(decisions),
         )
-    uow.audit.append(records)
+    )
 
 
 def release_of(uow: UnitOfWork, release_id: int) -> FirmwareRelease:
@@ -188,31 +183,44 @@ def create_campaign(
             reason=reason,
             now=now,
         )
-        for old in older:
-            old_release = release_of(uow, int(old.release.release_id or 0))
-            events = old.supersede(
-                superseded_by=campaign.campaign_id,
-                now=now,
-                actor=caller.code,
-                reason=f"release {release.version} approved for {release.model} (AD13)",
-            )
-            uow.campaigns.save(old)
-            record_events(
-                uow,
-                campaign=old,
-                release=old_release,
-                events=events,
-                actor=caller.code,
-                action="supersede",
-                reason=reason,
-                now=now,
-                superseding_version=release.version,
-            )
+        _supersede(uow, older, campaign, release, caller, reason, now)
         # A new campaign's hubs are all eligible: no need to count them again.
-        fresh = HubCounts(by_status={"eligible": campaign.eligible_hubs or 0})
+        fresh = HubCounts(by_status={HubStatus.ELIGIBLE: campaign.eligible_hubs or 0})
         view = view_of(uow, campaign, [o.campaign_id for o in older], counts=fresh)
         uow.commit()
     return view
+
+
+def _supersede(
+    uow: UnitOfWork,
+    older: Sequence[Campaign],
+    campaign: Campaign,
+    release: FirmwareRelease,
+    caller: Caller,
+    reason: str,
+    now: datetime,
+) -> None:
+    """AD13: older campaigns of the model still piloting end, superseded by `campaign`."""
+    for old in older:
+        old_release = release_of(uow, int(old.release.release_id or 0))
+        events = old.supersede(
+            superseded_by=campaign.campaign_id,
+            now=now,
+            actor=caller.code,
+            reason=f"release {release.version} approved for {release.model} (AD13)",
+        )
+        uow.campaigns.save(old)
+        record_events(
+            uow,
+            campaign=old,
+            release=old_release,
+            events=events,
+            actor=caller.code,
+            action="supersede",
+            reason=reason,
+            now=now,
+            superseding_version=release.version,
+        )
 
 
 Action = Callable[[Campaign, datetime], list[CampaignEvent]]

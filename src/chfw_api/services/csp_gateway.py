@@ -10,6 +10,7 @@ reaches these uploads: suppliers cannot change the safe-launch schedule (C2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.audit import AuditRecord
@@ -27,6 +28,7 @@ from chfw_api.domain.csp_uploads import (
 )
 from chfw_api.domain.deadlines import preferred_list_due
 from chfw_api.domain.errors import Conflict, NotFound, ValidationFailed
+from chfw_api.domain.events import CspUploadAccepted
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.stages import Stage
 from chfw_api.services.pilot_lists import PUBLISHED_CONSTRAINTS
@@ -108,23 +110,13 @@ def upload(
     flags (A02), and alert each affected supplier with its own hubs only (X4)."""
     caller.require(PartyKind.CSP)
     now = clock.now()
-    regions = frozenset(r.value for r in caller.regions)
     with uow:
         campaign = uow.campaigns.get(campaign_id, for_update=True)
         if campaign is None:
             raise NotFound(f"campaign {campaign_id} does not exist", campaign=campaign_id)
         _open_for(kind, campaign)
         key = uow.gateway.campaign_key(campaign_id)
-        facts = uow.gateway.hub_facts(key, named_guids(raw))
-        checked, problems = validate_upload(
-            kind, raw, facts=facts, regions=regions, window=_window(kind, campaign), now=now
-        )
-        if checked is None:
-            raise ValidationFailed(
-                f"the {kind.requirement} upload has {len(problems)} problem(s); nothing was stored",
-                problems[:MAX_LISTED_PROBLEMS],
-                total=len(problems),
-            )
+        checked = _checked(uow, caller, kind, raw, campaign, key, now)
         guids = checked.all_guids
         upload_id, version = uow.gateway.add_upload(
             csp_party_id=caller.party_id,
@@ -136,48 +128,90 @@ def upload(
             now=now,
         )
         if kind is UploadKind.DEFAULT_PILOT_LIST:
-            uow.gateway.set_default_list(key, sorted(regions), guids)
-        mine: dict[tuple[int, str], set[str]] = {}
-        for guid, suppliers in uow.gateway.suppliers_of(guids).items():
-            for recipient in suppliers.recipients():
-                mine.setdefault(recipient, set()).add(guid)
-        owed = []
-        for (party_id, user_id), hubs in sorted(mine.items(), key=lambda kv: kv[0][1]):
-            part = for_supplier(checked, frozenset(hubs))
-            if part is not None:
-                owed.append(
-                    a.PendingAlert(party_id, user_id, _message(kind, campaign, part), campaign_id)
-                )
-        alert_ids = uow.outbox.add(owed, now=now)
-        uow.audit.append(
-            [
-                AuditRecord(
-                    at=now,
-                    actor=caller.code,
-                    action=f"csp.{kind.value}",
-                    subject=f"campaign:{campaign_id}",
-                    reason=f"{kind.requirement} upload v{version} ({source_format})",
-                    after={
-                        "upload_id": upload_id,
-                        "version": version,
-                        "hubs": len(guids),
-                        "periods": len(checked.periods),
-                        "alerts": len(alert_ids),
-                    },
-                )
-            ]
+            uow.gateway.set_default_list(key, sorted(_regions_of(caller)), guids)
+        owed = _owed(uow, kind, campaign, checked)
+        accepted = CspUploadAccepted(campaign_id=campaign_id, kind=kind, at=now, alerts=owed)
+        uow.record(accepted)
+        receipt = UploadReceipt(
+            upload_id,
+            campaign_id,
+            kind,
+            version,
+            len(guids),
+            len(checked.periods),
+            len(owed),
+            accepted.stored,  # filled when the event is handled, at the commit
         )
+        uow.audit.append([_audited(receipt, caller, source_format, now)])
         uow.commit()
-    return UploadReceipt(
-        upload_id,
-        campaign_id,
-        kind,
-        version,
-        len(guids),
-        len(checked.periods),
-        len(owed),
-        alert_ids,
+    return receipt
+
+
+def _audited(
+    receipt: UploadReceipt, caller: Caller, source_format: str, now: datetime
+) -> AuditRecord:
+    return AuditRecord(
+        at=now,
+        actor=caller.code,
+        action=f"csp.{receipt.kind.value}",
+        subject=f"campaign:{receipt.campaign_id}",
+        reason=f"{receipt.kind.requirement} upload v{receipt.version} ({source_format})",
+        after={
+            "upload_id": receipt.upload_id,
+            "version": receipt.version,
+            "hubs": receipt.hubs,
+            "periods": receipt.periods,
+            "alerts": receipt.suppliers_alerted,
+        },
     )
+
+
+def _regions_of(caller: Caller) -> frozenset[str]:
+    return frozenset(r.value for r in caller.regions)
+
+
+def _checked(
+    uow: UnitOfWork,
+    caller: Caller,
+    kind: UploadKind,
+    raw: RawUpload,
+    campaign: Campaign,
+    key: int,
+    now: datetime,
+) -> CspUpload:
+    """The upload checked whole against the inventory and the CSP's regions, or a 422 listing
+    its problems (nothing stored)."""
+    facts = uow.gateway.hub_facts(key, named_guids(raw))
+    checked, problems = validate_upload(
+        kind, raw, facts=facts, regions=_regions_of(caller), window=_window(kind, campaign), now=now
+    )
+    if checked is None:
+        raise ValidationFailed(
+            f"the {kind.requirement} upload has {len(problems)} problem(s); nothing was stored",
+            problems[:MAX_LISTED_PROBLEMS],
+            total=len(problems),
+        )
+    return checked
+
+
+def _owed(
+    uow: UnitOfWork, kind: UploadKind, campaign: Campaign, checked: CspUpload
+) -> list[a.PendingAlert]:
+    """One alert per supplier of the upload's hubs, carrying its own hubs only (X4)."""
+    mine: dict[tuple[int, str], set[str]] = {}
+    for guid, suppliers in uow.gateway.suppliers_of(checked.all_guids).items():
+        for recipient in suppliers.recipients():
+            mine.setdefault(recipient, set()).add(guid)
+    owed = []
+    for (party_id, user_id), hubs in sorted(mine.items(), key=lambda kv: kv[0][1]):
+        part = for_supplier(checked, frozenset(hubs))
+        if part is not None:
+            owed.append(
+                a.PendingAlert(
+                    party_id, user_id, _message(kind, campaign, part), campaign.campaign_id
+                )
+            )
+    return owed
 
 
 def uploads(

@@ -39,6 +39,27 @@ def automatic_times(uow: UnitOfWork) -> Callable[[EstateRow], datetime | None]:
     return at
 
 
+def automatic_time_table(
+    uow: UnitOfWork, campaign_id: str | None
+) -> dict[tuple[str, bool], datetime]:
+    """`automatic_times` as a table for the database to join: (campaign, in pilot) -> DCC's
+    automatic time, for one campaign or every campaign not ended."""
+    if campaign_id is not None:
+        found = uow.campaigns.get(campaign_id)
+        campaigns = [found] if found is not None else []
+    else:
+        campaigns = uow.campaigns.list_all(active_only=True)
+    table: dict[tuple[str, bool], datetime] = {}
+    for campaign in campaigns:
+        if campaign.stage in TERMINAL:
+            continue
+        for in_pilot, kind in ((True, DeploymentKind.PILOT), (False, DeploymentKind.SAFE_LAUNCH)):
+            at = campaign.automatic_activation_at(kind)
+            if at is not None:
+                table[(campaign.campaign_id, in_pilot)] = at
+    return table
+
+
 def hub_status(row: EstateRow, automatic: Callable[[EstateRow], datetime | None]) -> HubStatus:
     roles = frozenset(
         r for r, held in ((SupplierRole.IMPORT, row.is_import), (SupplierRole.GAS, row.is_gas))

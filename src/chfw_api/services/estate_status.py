@@ -6,7 +6,6 @@ worker, streamed to a CSV file in constant memory, announced by N83 and fetched 
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any, TextIO
 from chfw_api.domain import alerts as a
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.deadlines import SupplierProgress, others_next, supplier_actions
+from chfw_api.domain.events import EstateReportReady
+from chfw_api.domain.hub_status import HUB_STATUSES
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.reports import SYNC_LIMIT
 from chfw_api.domain.service_request_results import (
@@ -33,11 +34,12 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import ReadDashboard, ReadFirmwareStatus
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.services.estate_rows import CSV_HEADER, automatic_times, csv_fields, hub_status
+from chfw_api.services.estate_rows import automatic_times, hub_status
+from chfw_api.services.report_file import write_report
 from chfw_api.services.sr_common import NOT_YOURS, not_yours
 from chfw_api.services.unit_of_work import UnitOfWork
 
-STATUSES = ("eligible", "instructed", "distributed", "activated", "failed")
+STATUSES = HUB_STATUSES
 
 
 def read_status(
@@ -151,41 +153,27 @@ def produce_reports(uow_factory: Callable[[], UnitOfWork], clock: Clock, *, dire
             # commits; the others skip it (found during bench/soak.py with two workers).
             if not uow.estate.claim_report(report.report_id):
                 continue
-            p = report.params
             path = directory / f"{report.report_id}.csv"
             tmp = path.with_suffix(".csv.tmp")  # one writer at a time: the report is claimed
-            rows = 0
             with _private_file(tmp) as f:
-                w = csv.writer(f)
-                w.writerow(CSV_HEADER)
-                automatic = automatic_times(uow)
-                for row in uow.estate.rows(
-                    report.supplier_id, campaign=p.get("campaign"), status=p.get("status"),
-                    guids=p.get("guids"),
-                ):  # fmt: skip
-                    w.writerow(csv_fields(row, automatic))
-                    rows += 1
+                rows = write_report(uow, report, f)
                 f.flush()
                 os.fsync(f.fileno())
             tmp.replace(path)
             now = clock.now()
             uow.estate.mark_ready(report.report_id, rows=rows, path=str(path), now=now)
             code = uow.parties.codes_of([report.supplier_id])[report.supplier_id]
-            uow.outbox.add(
-                [
-                    a.PendingAlert(
-                        recipient_party_id=report.supplier_id,
-                        recipient=code,
-                        request_id=report.request_id,
-                        message=a.ReportReady(
-                            report_id=report.report_id,
-                            fetch_reference=f"/api/v1/reports/{report.report_id}",
-                            rows=rows,
-                        ),
-                    )
-                ],
-                now=now,
+            n83 = a.PendingAlert(
+                recipient_party_id=report.supplier_id,
+                recipient=code,
+                request_id=report.request_id,
+                message=a.ReportReady(
+                    report_id=report.report_id,
+                    fetch_reference=f"/api/v1/reports/{report.report_id}",
+                    rows=rows,
+                ),
             )
+            uow.record(EstateReportReady(report_id=report.report_id, at=now, alerts=[n83]))
             uow.commit()
             done += 1
     return done

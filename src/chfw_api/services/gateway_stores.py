@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
+from chfw_api.domain.activation import HubChange, HubFact, HubResult, MonitoredHub
 from chfw_api.domain.csp_uploads import (
     InstructionPart,
     NamedHub,
@@ -15,6 +15,7 @@ from chfw_api.domain.csp_uploads import (
     UploadKind,
     UploadRecord,
 )
+from chfw_api.domain.gateway_files import GatewayFile
 from chfw_api.domain.guardrails import (
     Figures,
     FinishedGroup,
@@ -24,6 +25,7 @@ from chfw_api.domain.guardrails import (
     SlicePause,
     Trip,
 )
+from chfw_api.domain.hub_suppliers import HubSuppliers
 
 
 class GatewayStore(Protocol):
@@ -50,6 +52,7 @@ class GatewayStore(Protocol):
     def set_default_list(
         self, campaign_key: int, regions: Sequence[str], guids: Sequence[str]
     ) -> None: ...
+    def enqueue_file(self, f: GatewayFile, now: datetime) -> int: ...
     def enqueue(
         self,
         csp_code_or_id: str | int,

@@ -21,6 +21,7 @@ from chfw_api.domain import alerts as a
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import Conflict, NotFound
+from chfw_api.domain.events import SliceDecisionMade
 from chfw_api.domain.guardrails import (
     Dimension,
     Figures,
@@ -34,8 +35,6 @@ from chfw_api.domain.guardrails import (
 )
 from chfw_api.domain.incidents import PendingEffect, RolloutDecision
 from chfw_api.domain.parties import Caller, PartyKind
-from chfw_api.gateway.xml import FileKind, GatewayFile
-from chfw_api.services.gateway_outbound import enqueue
 from chfw_api.services.unit_of_work import UnitOfWork
 
 ACTOR = "guardrail"
@@ -71,7 +70,8 @@ def _notify(
     wording: Wording,
     now: datetime,
 ) -> int:
-    """N81 to the slice's suppliers and a slice file to each CSP of the campaign."""
+    """Record the decision: N81 to the slice's suppliers, a slice file to each CSP with hubs
+    of the slice (`services.consequences`); returns how many alerts it owes."""
     effect = PendingEffect.HELD if decision is RolloutDecision.PAUSE else PendingEffect.RELEASED
     owed = [
         a.PendingAlert(
@@ -89,31 +89,24 @@ def _notify(
         )
         for pid, code in uow.guardrails.suppliers_in(campaign_key, key)
     ]
-    uow.outbox.add(owed, now=now)
-    # Each CSP holding unfinished hubs of the slice gets the file, with its own hubs (X2);
-    # instructions for the slice that come later are held back before they reach a CSP.
+    # Each CSP holding unfinished hubs of the slice gets the file, with its own hubs (X2).
     by_region = uow.gateway.region_csps()
-    kind = FileKind.SLICE_PAUSE if decision is RolloutDecision.PAUSE else FileKind.SLICE_RESUME
     per_csp: dict[str, list[tuple[str, datetime | None]]] = {}
     for guid, region, planned in uow.guardrails.pending_hubs(campaign_key, key):
         if region in by_region:
             per_csp.setdefault(by_region[region][1], []).append((guid, planned))
-    for csp, hubs in sorted(per_csp.items()):
-        enqueue(
-            uow,
-            GatewayFile(
-                kind,
-                csp,
-                campaign_id,
-                now,
-                stage=key.stage,
-                dimension=key.dimension,
-                slice_value=wording.label,
-                reason=wording.text,
-                slice_hubs=tuple(hubs),
-            ),
-            now,
+    uow.record(
+        SliceDecisionMade(
+            campaign_id=campaign_id,
+            slice=key,
+            decision=decision,
+            reason=wording.text,
+            label=wording.label,
+            hubs_by_csp=per_csp,
+            at=now,
+            alerts=owed,
         )
+    )
     return len(owed)
 
 
@@ -211,30 +204,13 @@ def lift(
             figures=figures.get(pause.key, Figures()),
             now=now,
         )
-        key = pause.key
-        codes = uow.guardrails.supplier_codes(
-            [int(key.value)] if key.dimension is Dimension.SUPPLIER else []
-        )
-        text = (
-            f"DCC lifted the guardrail pause of the {key.dimension} slice {{}} in stage "
-            f"{key.stage}: {reason}"
-        )
-        label = _slice_label(key, None, codes)
-        per_supplier = (
-            {
-                pid: text.format(_slice_label(key, pid, codes))
-                for pid, _ in uow.guardrails.suppliers_in(campaign_key, key)
-            }
-            if key.dimension is Dimension.SUPPLIER
-            else {}
-        )
         _notify(
             uow,
             campaign_id=pause.campaign_id,
             campaign_key=campaign_key,
-            key=key,
+            key=pause.key,
             decision=RolloutDecision.RESUME,
-            wording=Wording(text.format(label), label, per_supplier),
+            wording=_resume_wording(uow, campaign_key, pause.key, reason),
             now=now,
         )
         uow.audit.append(
@@ -253,6 +229,27 @@ def lift(
         uow.commit()
     assert lifted is not None
     return lifted
+
+
+def _resume_wording(uow: UnitOfWork, campaign_key: int, key: SliceKey, reason: str) -> Wording:
+    """How a lifted pause is told: a supplier slice names the supplier only to itself (BR3.3)."""
+    codes = uow.guardrails.supplier_codes(
+        [int(key.value)] if key.dimension is Dimension.SUPPLIER else []
+    )
+    text = (
+        f"DCC lifted the guardrail pause of the {key.dimension} slice {{}} in stage "
+        f"{key.stage}: {reason}"
+    )
+    label = _slice_label(key, None, codes)
+    per_supplier = (
+        {
+            pid: text.format(_slice_label(key, pid, codes))
+            for pid, _ in uow.guardrails.suppliers_in(campaign_key, key)
+        }
+        if key.dimension is Dimension.SUPPLIER
+        else {}
+    )
+    return Wording(text.format(label), label, per_supplier)
 
 
 def pauses(

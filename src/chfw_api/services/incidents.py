@@ -8,7 +8,9 @@ from datetime import datetime
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import InvalidIdentifier, NotFound
-from chfw_api.domain.incidents import DEPLOYED, Incident, IncidentStatus, RolloutDecision, triage
+from chfw_api.domain.events import IncidentRaised
+from chfw_api.domain.hub_status import DEPLOYED
+from chfw_api.domain.incidents import Incident, IncidentStatus, RolloutDecision, triage
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.service_request_results import Refusal, ServiceRequestRefused
 from chfw_api.domain.service_requests import normalise_guids
@@ -42,33 +44,8 @@ def raise_incident(
     now = clock.now()
     given = tuple(guids)
     with uow:
-        campaign = uow.campaigns.get(campaign_id)
-        if campaign is None or caller.party_id not in {
-            s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
-        }:
-            # One answer for "no such campaign" and "not yours" (X2), as every SR gives.
-            raise ServiceRequestRefused(
-                Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
-            )
-        refuse_ended(campaign)  # DCC can no longer act on it (BR6.3)
-        if not uow.campaigns.any_hub_in(uow.campaigns.internal_id(campaign_id), DEPLOYED):
-            raise ServiceRequestRefused(
-                Refusal.NOTHING_DEPLOYED,
-                f"no firmware of campaign {campaign_id} has been deployed yet; raise an "
-                "incident once hubs have received it",
-            )
-        try:
-            named = normalise_guids(given)
-        except InvalidIdentifier:
-            named = ()  # Incident.raise_ names every malformed GUID below
-        refused = not_yours(uow, caller.party_id, named)
-        if refused:
-            raise ServiceRequestRefused(
-                Refusal.INCIDENT_DEVICES,
-                f"{len(refused)} of the hubs named are not known or not yours; no incident was "
-                "recorded",
-                rejected=refused,
-            )
+        _check_may_raise(uow, caller, campaign_id)
+        _check_hubs_named(uow, caller, given)
         number = uow.incidents.next_number()
         incident = Incident.raise_(
             incident_id=f"INC-{number:06d}",
@@ -81,25 +58,62 @@ def raise_incident(
             emergency_stop_requested=emergency_stop_requested,
         )
         uow.incidents.add(incident, number=number)
-        uow.audit.append(
-            [
-                AuditRecord(
-                    at=now,
-                    actor=caller.code,
-                    action="incident.raised",
-                    subject=f"campaign:{campaign_id}",
-                    reason=description[:200],
-                    after={
-                        "incident": incident.incident_id,
-                        "severity": incident.severity.value,
-                        "emergency_stop_requested": emergency_stop_requested,
-                        "guids": len(incident.guids),
-                    },
-                )
-            ]
-        )
+        uow.audit.append([_raised(incident, now)])
+        uow.record(IncidentRaised(incident=incident, at=now))
         uow.commit()
     return incident
+
+
+def _raised(incident: Incident, now: datetime) -> AuditRecord:
+    return AuditRecord(
+        at=now,
+        actor=incident.raised_by,
+        action="incident.raised",
+        subject=f"campaign:{incident.campaign_id}",
+        reason=incident.description[:200],
+        after={
+            "incident": incident.incident_id,
+            "severity": incident.severity.value,
+            "emergency_stop_requested": incident.emergency_stop_requested,
+            "guids": len(incident.guids),
+        },
+    )
+
+
+def _check_may_raise(uow: UnitOfWork, caller: Caller, campaign_id: str) -> None:
+    """A campaign with hubs of the caller's, not ended, with firmware deployed (BR6.2)."""
+    campaign = uow.campaigns.get(campaign_id)
+    if campaign is None or caller.party_id not in {
+        s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
+    }:
+        # One answer for "no such campaign" and "not yours" (X2), as every SR gives.
+        raise ServiceRequestRefused(
+            Refusal.CAMPAIGN_UNKNOWN, f"no campaign {campaign_id} with hubs of yours"
+        )
+    refuse_ended(campaign)  # DCC can no longer act on it (BR6.3)
+    if not uow.campaigns.any_hub_in(uow.campaigns.internal_id(campaign_id), DEPLOYED):
+        raise ServiceRequestRefused(
+            Refusal.NOTHING_DEPLOYED,
+            f"no firmware of campaign {campaign_id} has been deployed yet; raise an "
+            "incident once hubs have received it",
+        )
+
+
+def _check_hubs_named(uow: UnitOfWork, caller: Caller, given: tuple[str, ...]) -> None:
+    """Every hub named is known and the caller's (X2); malformed GUIDs are left to
+    `Incident.raise_`, which names each."""
+    try:
+        named = normalise_guids(given)
+    except InvalidIdentifier:
+        named = ()
+    refused = not_yours(uow, caller.party_id, named)
+    if refused:
+        raise ServiceRequestRefused(
+            Refusal.INCIDENT_DEVICES,
+            f"{len(refused)} of the hubs named are not known or not yours; no incident was "
+            "recorded",
+            rejected=refused,
+        )
 
 
 def list_incidents(

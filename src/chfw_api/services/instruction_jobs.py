@@ -21,6 +21,8 @@ from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain import instruction_alerts as n80
+from chfw_api.domain.campaign import Campaign
+from chfw_api.domain.events import InstructionChunkRecorded, InstructionJobFinished
 from chfw_api.domain.instruction_jobs import (
     CHUNK_HUBS,
     DONE,
@@ -68,11 +70,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     campaign = uow.campaigns.get(job.campaign_id)
     kind = DeploymentKind(job.stage)
     if campaign is None or not campaign.may_instruct(kind):
-        if campaign is not None and campaign.stage in HELD:
-            uow.instruction_jobs.record_chunk(job, _nothing(), state=RUNNING, now=now)
-            return False  # paused or suspended: wait for DCC's decision
-        _finish(uow, job, _nothing(), state=STOPPED, now=now)
-        return True
+        return _hold_or_stop(uow, job, campaign, now)
     row_id = uow.campaigns.internal_id(job.campaign_id)
     automatic_at = campaign.automatic_activation_at(kind)
     assert automatic_at is not None
@@ -111,16 +109,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
         now=now,
         complete=finished,
     )
-    others = steps.other_supplier_alerts(
-        uow,
-        supplier_id=job.supplier_id,
-        campaign_id=job.campaign_id,
-        kind=kind,
-        instruction_id=job.instruction_id,
-        settled=settled,
-    )
-    if others:
-        uow.outbox.add(others, now=now)
+    _owe_other_suppliers(uow, job, kind, settled, now)
     outcome = ChunkOutcome(
         last_guid=guids[-1] if guids else None,
         accepted=len(sorted_.accepted),
@@ -135,6 +124,45 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     else:
         uow.instruction_jobs.record_chunk(job, outcome, state=RUNNING, now=now)
     return True
+
+
+def _hold_or_stop(
+    uow: UnitOfWork, job: InstructionJob, campaign: Campaign | None, now: datetime
+) -> bool:
+    """The campaign no longer takes this stage's instructions: a paused or suspended one
+    makes the job wait for DCC's decision (False); otherwise the job stops here."""
+    if campaign is not None and campaign.stage in HELD:
+        uow.instruction_jobs.record_chunk(job, _nothing(), state=RUNNING, now=now)
+        return False
+    _finish(uow, job, _nothing(), state=STOPPED, now=now)
+    return True
+
+
+def _owe_other_suppliers(
+    uow: UnitOfWork,
+    job: InstructionJob,
+    kind: DeploymentKind,
+    settled: steps.Settled,
+    now: datetime,
+) -> None:
+    """N80 to the other supplier of each split hub this chunk planned (BR3.3)."""
+    others = steps.other_supplier_alerts(
+        uow,
+        supplier_id=job.supplier_id,
+        campaign_id=job.campaign_id,
+        kind=kind,
+        instruction_id=job.instruction_id,
+        settled=settled,
+    )
+    if others:
+        uow.record(
+            InstructionChunkRecorded(
+                campaign_id=job.campaign_id,
+                instruction_id=job.instruction_id,
+                at=now,
+                alerts=others,
+            )
+        )
 
 
 def _nothing() -> ChunkOutcome:
@@ -175,15 +203,18 @@ def _finish(
         split=(),
     )
     codes = uow.parties.codes_of([job.supplier_id])
-    uow.outbox.add(
-        [
-            a.PendingAlert(
-                recipient_party_id=job.supplier_id,
-                recipient=codes[job.supplier_id],
-                campaign_id=job.campaign_id,
-                request_id=job.request_id,
-                message=dataclasses.replace(status, hubs_in_report=True),
-            )
-        ],
-        now=now,
+    n80_with_totals = a.PendingAlert(
+        recipient_party_id=job.supplier_id,
+        recipient=codes[job.supplier_id],
+        campaign_id=job.campaign_id,
+        request_id=job.request_id,
+        message=dataclasses.replace(status, hubs_in_report=True),
+    )
+    uow.record(
+        InstructionJobFinished(
+            campaign_id=job.campaign_id,
+            instruction_id=job.instruction_id,
+            at=now,
+            alerts=[n80_with_totals],
+        )
     )

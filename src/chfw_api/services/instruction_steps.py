@@ -13,12 +13,13 @@ from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain import instruction_alerts as n80
+from chfw_api.domain.events import HubsInstructed
 from chfw_api.domain.hub_facts import HubFacts
-from chfw_api.domain.instructions import HubPlan, HubSuppliers, plan
+from chfw_api.domain.hub_suppliers import HubSuppliers
+from chfw_api.domain.instructions import HubPlan, plan
 from chfw_api.domain.planned_groups import PlannedGroup, group_plans
 from chfw_api.domain.service_request_results import GuidRejection
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.services.gateway_outbound import forward_instruction
 from chfw_api.services.sr_common import by_csp
 from chfw_api.services.unit_of_work import UnitOfWork
 
@@ -64,7 +65,8 @@ def settle(
     )
     split_plans = [
         plan(
-            HubSuppliers(f.guid, f.import_supplier_id, f.gas_supplier_id),
+            HubSuppliers(f.import_supplier_id, f.gas_supplier_id),
+            guid=f.guid,
             votes={**others.get(f.guid, {}), supplier_id: requested},
             automatic_at=automatic_at,
             asking=supplier_id,
@@ -140,16 +142,17 @@ def _forward(
     if not hubs and not complete:
         return
     times = [t for _, (_, t) in hubs] or [settled.planned_sole]
-    forward_instruction(
-        uow,
-        campaign_id=campaign_id,
-        instruction_id=instruction_id,
-        stage=kind,
-        window_start=min(times),
-        window_end=max(times),
-        hubs_by_csp=by_csp(uow, hubs) if hubs else {},
-        now=now,
-        complete=complete,
+    uow.record(
+        HubsInstructed(
+            campaign_id=campaign_id,
+            instruction_id=instruction_id,
+            stage=kind,
+            window_start=min(times),
+            window_end=max(times),
+            hubs_by_csp=by_csp(uow, hubs) if hubs else {},
+            at=now,
+            complete=complete,
+        )
     )
 
 
@@ -168,9 +171,7 @@ def other_supplier_alerts(
     facts = {f.guid: f for f in settled.split}
     for p in settled.split_plans:
         f = facts[p.guid]
-        other = HubSuppliers(f.guid, f.import_supplier_id, f.gas_supplier_id).other_than(
-            supplier_id
-        )
+        other = HubSuppliers(f.import_supplier_id, f.gas_supplier_id).other_than(supplier_id)
         if other is not None:
             by_other.setdefault(other, []).append(p)
     codes = uow.parties.codes_of(list(by_other))
@@ -191,14 +192,15 @@ def close_parts(
     uow: UnitOfWork, campaign_id: str, instruction_id: str, kind: DeploymentKind, now: datetime
 ) -> None:
     """Manifests for the parts already sent of an instruction that ends early."""
-    forward_instruction(
-        uow,
-        campaign_id=campaign_id,
-        instruction_id=instruction_id,
-        stage=kind,
-        window_start=now,
-        window_end=now,
-        hubs_by_csp={},
-        now=now,
-        complete=True,
+    uow.record(
+        HubsInstructed(
+            campaign_id=campaign_id,
+            instruction_id=instruction_id,
+            stage=kind,
+            window_start=now,
+            window_end=now,
+            hubs_by_csp={},
+            at=now,
+            complete=True,
+        )
     )

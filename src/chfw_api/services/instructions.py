@@ -15,7 +15,9 @@ from chfw_api.domain import instruction_alerts as n80
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.clock import Clock
+from chfw_api.domain.events import InstructionRecorded
 from chfw_api.domain.hub_facts import HubFacts
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.instruction_jobs import LARGE_INSTRUCTION_HUBS
 from chfw_api.domain.instructions import (
     BATCH_TOO_SMALL,
@@ -37,7 +39,7 @@ from chfw_api.domain.service_request_results import (
 from chfw_api.domain.service_requests import InstructDeployment
 from chfw_api.domain.stages import HELD, DeploymentKind
 from chfw_api.services import instruction_steps as steps
-from chfw_api.services.sr_common import in_campaign, sort_guids, supplier_campaign
+from chfw_api.services.sr_common import Sorted, in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
 _REFUSAL = {
@@ -65,9 +67,9 @@ def stage_checks(kind: DeploymentKind):  # type: ignore[no-untyped-def]
     def deployable(f: HubFacts) -> tuple[GuidReason, str] | None:
         # An activated hub runs the new firmware however it got there (a CSP's own pilot
         # schedule, DCC's automatic time): it is "already updated", not "already instructed".
-        if f.campaign_status == "activated":
+        if f.campaign_status is HubStatus.ACTIVATED:
             return GuidReason.NOT_ELIGIBLE, "already updated: it runs this campaign's firmware"
-        if f.campaign_status in ("distributed", "failed"):
+        if f.campaign_status in (HubStatus.DISTRIBUTED, HubStatus.FAILED):
             return GuidReason.ALREADY_INSTRUCTED, f"already {f.campaign_status}"
         return None
 
@@ -102,13 +104,7 @@ def instruct(
         _refuse_campaign(campaign, kind)
         automatic_at = campaign.automatic_activation_at(kind)
         assert automatic_at is not None  # may_instruct(PILOT) implies a pilot period
-        timing = timing_problems(
-            now=now, requested=command.requested_activation_at, automatic_at=automatic_at
-        )
-        if timing:
-            raise ServiceRequestRefused(_REFUSAL[timing[0].code or TOO_LATE],
-                                        "; ".join(p.reason for p in timing),
-                                        tuple(timing))  # fmt: skip
+        _check_timing(command, automatic_at, now)
         pilot = kind is DeploymentKind.PILOT
         if command.all_eligible and not command.dry_run:
             hubs = uow.instruction_jobs.supplier_hubs(row_id, caller.party_id, in_pilot=pilot)
@@ -125,113 +121,154 @@ def instruct(
             supplier_id=caller.party_id,
             checks=stage_checks(kind),
         )
-        accepted = sorted_.accepted
-        explicit = not command.all_eligible
-        if explicit and not pilot and 0 < len(accepted) < MIN_SAFE_LAUNCH_BATCH:
-            remaining = uow.instructions.uninstructed_count(
-                campaign_row_id=row_id,
-                campaign_id=campaign.campaign_id,
-                stage=kind.value,
-                supplier_id=caller.party_id,
-                pilot=pilot,
-            )
-            size = batch_problems(explicit=True, kind_is_safe_launch=True, count=len(accepted),
-                                  remaining_for_supplier=remaining)  # fmt: skip
-            if size:
-                raise ServiceRequestRefused(Refusal.BATCH_TOO_SMALL, size[0].reason, tuple(size))
-        requested = command.requested_activation_at
+        _check_batch_size(uow, caller, campaign, row_id, command, len(sorted_.accepted))
         settled = steps.settle(
             uow,
             campaign_id=campaign.campaign_id,
             kind=kind,
             supplier_id=caller.party_id,
-            requested=requested,
+            requested=command.requested_activation_at,
             automatic_at=automatic_at,
-            accepted=accepted,
+            accepted=sorted_.accepted,
         )
-        split_plans, waiting, groups = settled.split_plans, settled.waiting, settled.groups
-        latest = groups[-1].planned_activation_at if groups else None
-        if command.dry_run:
-            return InstructionOutcome(
-                InstructionResult(
-                    dry_run=True,
-                    accepted=len(accepted),
-                    rejected=tuple(sorted_.rejected),
-                    planned_activation_at=latest,
-                    awaiting_second_supplier=waiting,
-                    planned=groups,
-                ),
-                split_plans,
-            )
-        if not accepted:
-            # E110707: nothing instructed, so nothing is recorded, not even audit (X5).
-            return InstructionOutcome(
-                InstructionResult(dry_run=False, accepted=0, rejected=tuple(sorted_.rejected)),
-                split_plans,
-            )
-        instruction_id = ""
-        if accepted:
-            number = uow.instructions.next_number()
-            instruction_id = f"INS-{number:06d}"
-            uow.instructions.add(
-                number=number,
-                instruction_id=instruction_id,
-                campaign_id=campaign.campaign_id,
-                supplier_id=caller.party_id,
-                stage=kind.value,
-                requested_at=requested,
-                received_at=now,
-                request_id=command.header.request_id,
-                all_eligible=command.all_eligible,
-                accepted=len(accepted),
-                rejected=len(sorted_.rejected),
-            )
-            steps.record(
-                uow,
-                campaign_id=campaign.campaign_id,
-                campaign_row_id=row_id,
-                supplier_id=caller.party_id,
-                kind=kind,
-                instruction_id=instruction_id,
-                requested=requested,
-                accepted=accepted,
-                rejected=sorted_.rejected,
-                settled=settled,
-                now=now,
-            )
-            _alerts(uow, caller, campaign, command, instruction_id, settled, now,
-                    len(accepted), len(sorted_.rejected))  # fmt: skip
-        uow.audit.append(
-            [
-                AuditRecord(
-                    at=now,
-                    actor=caller.code,
-                    action="sr.11.7.instruction",
-                    subject=f"campaign:{campaign.campaign_id}",
-                    reason=command.header.request_id,
-                    after={
-                        "instruction": instruction_id or None,
-                        "stage": kind.value,
-                        "requested": requested.isoformat(),
-                        "accepted": len(accepted),
-                        "rejected": len(sorted_.rejected),
-                        "awaiting_second_supplier": waiting,
-                    },
-                )
-            ]
-        )
+        if command.dry_run or not sorted_.accepted:
+            # A dry run, or E110707: nothing instructed, so nothing is recorded, not even
+            # audit (X5).
+            return _outcome(sorted_, settled, dry_run=command.dry_run)
+        instruction_id = _record(uow, caller, campaign, row_id, command, sorted_, settled, now)
         uow.commit()
+    return _outcome(sorted_, settled, dry_run=False, instruction_id=instruction_id)
+
+
+def _check_timing(command: InstructDeployment, automatic_at: datetime, now: datetime) -> None:
+    """BR3.4: the requested time is in the future and not after DCC's automatic time."""
+    timing = timing_problems(
+        now=now, requested=command.requested_activation_at, automatic_at=automatic_at
+    )
+    if timing:
+        raise ServiceRequestRefused(_REFUSAL[timing[0].code or TOO_LATE],
+                                    "; ".join(p.reason for p in timing),
+                                    tuple(timing))  # fmt: skip
+
+
+def _check_batch_size(
+    uow: UnitOfWork,
+    caller: Caller,
+    campaign: Campaign,
+    row_id: int,
+    command: InstructDeployment,
+    accepted: int,
+) -> None:
+    """BR3.7: an explicit safe-launch list names 50,000+ hubs unless it names every hub the
+    supplier has left to instruct."""
+    kind = command.stage
+    pilot = kind is DeploymentKind.PILOT
+    if command.all_eligible or pilot or not 0 < accepted < MIN_SAFE_LAUNCH_BATCH:
+        return
+    remaining = uow.instructions.uninstructed_count(
+        campaign_row_id=row_id,
+        campaign_id=campaign.campaign_id,
+        stage=kind.value,
+        supplier_id=caller.party_id,
+        pilot=pilot,
+    )
+    size = batch_problems(explicit=True, kind_is_safe_launch=True, count=accepted,
+                          remaining_for_supplier=remaining)  # fmt: skip
+    if size:
+        raise ServiceRequestRefused(Refusal.BATCH_TOO_SMALL, size[0].reason, tuple(size))
+
+
+def _record(
+    uow: UnitOfWork,
+    caller: Caller,
+    campaign: Campaign,
+    row_id: int,
+    command: InstructDeployment,
+    sorted_: Sorted,
+    settled: steps.Settled,
+    now: datetime,
+) -> str:
+    """Store the instruction, its votes and plans (the CSPs' files follow), owe its N80s and
+    audit it; returns its ID."""
+    kind, requested = command.stage, command.requested_activation_at
+    accepted, rejected = sorted_.accepted, sorted_.rejected
+    number = uow.instructions.next_number()
+    instruction_id = f"INS-{number:06d}"
+    uow.instructions.add(
+        number=number,
+        instruction_id=instruction_id,
+        campaign_id=campaign.campaign_id,
+        supplier_id=caller.party_id,
+        stage=kind.value,
+        requested_at=requested,
+        received_at=now,
+        request_id=command.header.request_id,
+        all_eligible=command.all_eligible,
+        accepted=len(accepted),
+        rejected=len(rejected),
+    )
+    steps.record(
+        uow,
+        campaign_id=campaign.campaign_id,
+        campaign_row_id=row_id,
+        supplier_id=caller.party_id,
+        kind=kind,
+        instruction_id=instruction_id,
+        requested=requested,
+        accepted=accepted,
+        rejected=rejected,
+        settled=settled,
+        now=now,
+    )
+    _alerts(uow, caller, campaign, command, instruction_id, settled, now,
+            len(accepted), len(rejected))  # fmt: skip
+    uow.audit.append(
+        [
+            AuditRecord(
+                at=now,
+                actor=caller.code,
+                action="sr.11.7.instruction",
+                subject=f"campaign:{campaign.campaign_id}",
+                reason=command.header.request_id,
+                after={
+                    "instruction": instruction_id,
+                    "stage": kind.value,
+                    "requested": requested.isoformat(),
+                    "accepted": len(accepted),
+                    "rejected": len(rejected),
+                    "awaiting_second_supplier": settled.waiting,
+                },
+            )
+        ]
+    )
+    return instruction_id
+
+
+def _outcome(
+    sorted_: Sorted,
+    settled: steps.Settled,
+    *,
+    dry_run: bool,
+    instruction_id: str | None = None,
+) -> InstructionOutcome:
+    """The answer: nothing planned when nothing was accepted (E110707)."""
+    groups = settled.groups
+    if not dry_run and not sorted_.accepted:
+        return InstructionOutcome(
+            InstructionResult(dry_run=False, accepted=0, rejected=tuple(sorted_.rejected)),
+            settled.split_plans,
+        )
     return InstructionOutcome(
         InstructionResult(
-            dry_run=False,
-            accepted=len(accepted),
+            dry_run=dry_run,
+            accepted=len(sorted_.accepted),
             rejected=tuple(sorted_.rejected),
-            instruction_id=instruction_id or None,
-            planned_activation_at=latest,
-            awaiting_second_supplier=waiting,
+            instruction_id=instruction_id,
+            planned_activation_at=groups[-1].planned_activation_at if groups else None,
+            awaiting_second_supplier=settled.waiting,
             planned=groups,
         ),
-        split_plans,
+        settled.split_plans,
     )
 
 
@@ -335,4 +372,8 @@ def _alerts(
             settled=settled,
         ),
     ]
-    uow.outbox.add(owed, now=now)
+    uow.record(
+        InstructionRecorded(
+            campaign_id=campaign.campaign_id, instruction_id=instruction_id, at=now, alerts=owed
+        )
+    )

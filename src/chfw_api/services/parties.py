@@ -24,7 +24,6 @@ from chfw_api.domain.parties import (
     check_status_change,
     reason_problems,
 )
-from chfw_api.duis.signature import certificate_problem
 from chfw_api.services.unit_of_work import UnitOfWork
 
 KEY_PREFIX = "chfw_"
@@ -90,7 +89,7 @@ def register_party(
         raise ValidationFailed(
             "only CSPs serve regions", problems=[Problem("must be empty", field="regions")]
         )
-    _check_certificate(signing_certificate_pem, "signing_certificate_pem")
+    _check_certificate(uow, signing_certificate_pem, "signing_certificate_pem")
     with uow:
         if uow.parties.get_by_code(code) is not None:
             raise Conflict(f"party {code} already exists", party=code)
@@ -269,7 +268,7 @@ def set_status(
         return _get(uow, party.code)
 
 
-def _check_certificate(pem: str | None, field: str) -> None:
+def _check_certificate(uow: UnitOfWork, pem: str | None, field: str) -> None:
     """A supplier's certificate must be one that can verify its requests: a PEM X.509
     certificate with an ECDSA P-256 key. Anything else would be stored and then refuse every
     request the supplier sends (E110016)."""
@@ -278,7 +277,7 @@ def _check_certificate(pem: str | None, field: str) -> None:
     problem = (
         "expected a PEM block BEGIN CERTIFICATE"
         if "-----BEGIN CERTIFICATE-----" not in pem
-        else certificate_problem(pem)
+        else uow.certificate_problem(pem)
     )
     if problem is not None:
         raise ValidationFailed("not a usable signing certificate", [Problem(problem, field=field)])
@@ -288,7 +287,7 @@ def set_signing_certificate(
     uow: UnitOfWork, clock: Clock, *, code: str, pem: str | None, actor: str = "dcc"
 ) -> Party:
     """Register or clear a supplier's signing certificate, audited with who did it (X1)."""
-    _check_certificate(pem, "certificate_pem")
+    _check_certificate(uow, pem, "certificate_pem")
     with uow:
         party = _get(uow, code)
         if party.kind is not PartyKind.SUPPLIER:

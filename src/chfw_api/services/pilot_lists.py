@@ -7,15 +7,18 @@ CSP's default list, every supplier's preferred list, production-proving hubs and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign
 from chfw_api.domain.clock import Clock
-from chfw_api.domain.deadlines import preferred_list_due
+from chfw_api.domain.events import (
+    PilotScheduleAccepted,
+    PreferredPilotListAccepted,
+)
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.pilot import PilotComposition, SelectionRules, compose, select_by_rules
@@ -27,12 +30,12 @@ from chfw_api.domain.service_request_results import (
     ScheduleResult,
     ServiceRequestRefused,
 )
-from chfw_api.domain.service_requests import SubmitPreferredPilotList, SubmitPreferredPilotSchedule
-from chfw_api.domain.stages import Stage
-from chfw_api.services.gateway_outbound import (
-    forward_pilot_schedule,
-    forward_preferred_pilot_list,
+from chfw_api.domain.service_requests import (
+    PilotSelectionRules,
+    SubmitPreferredPilotList,
+    SubmitPreferredPilotSchedule,
 )
+from chfw_api.domain.stages import Stage
 from chfw_api.services.sr_common import by_csp, in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
@@ -89,45 +92,12 @@ def submit_preferred_pilot_list(
     with uow:
         campaign, row_id = supplier_campaign(uow, caller, command.campaign_id)
         _open_for_pilot_lists(campaign)
-        rejected: list[GuidRejection] = []
         if command.guids is not None:
-            sorted_ = sort_guids(
-                uow,
-                campaign_row_id=row_id,
-                guids=command.guids,
-                supplier_id=caller.party_id,
-                checks=[in_campaign, _not_excluded, _not_proving],
-            )
-            chosen = [f.guid for f in sorted_.accepted]
-            regions = {f.guid: f.csp_region or "" for f in sorted_.accepted}
-            rejected = sorted_.rejected
-            rules_doc = None
+            choice = _listed(uow, caller, row_id, command.guids)
         else:
             assert command.rules is not None
-            r = command.rules
-            rules = SelectionRules(
-                hub_count=r.hub_count,
-                percentage=float(r.percentage) if r.percentage is not None else None,
-                regions=frozenset(x.value for x in r.regions),
-                models=frozenset(r.models),
-                exclude=frozenset(r.exclude),
-                seed=r.seed if r.seed is not None else 0,
-            )
-            candidates = [
-                c
-                for c in uow.pilot.supplier_candidates(row_id, caller.party_id)
-                if not c.production_proving
-            ]
-            chosen = select_by_rules(candidates, rules)
-            regions = {c.guid: c.csp_region for c in candidates}
-            rules_doc = {
-                "hub_count": r.hub_count,
-                "percentage": str(r.percentage) if r.percentage is not None else None,
-                "regions": sorted(rules.regions),
-                "models": sorted(rules.models),
-                "exclude": sorted(rules.exclude),
-                "seed": rules.seed,
-            }
+            choice = _by_rules(uow, caller, row_id, command.rules)
+        chosen, rejected = choice.chosen, choice.rejected
         if len(chosen) > settings.max_size:
             raise ServiceRequestRefused(
                 Refusal.PILOT_TOO_LARGE,
@@ -142,17 +112,18 @@ def submit_preferred_pilot_list(
             guids=chosen,
             request_id=command.header.request_id,
             now=now,
-            rules=rules_doc,
+            rules=choice.rules_doc,
         )
         composition = recompose(uow, campaign, row_id, settings)
         # A04: the list goes on to each CSP with the hubs on its network.
-        forward_preferred_pilot_list(
-            uow,
-            campaign_id=campaign.campaign_id,
-            supplier_code=caller.code,
-            guids_by_csp=by_csp(uow, ((regions[g], g) for g in chosen)),
-            now=now,
-            request_id=command.header.request_id,
+        uow.record(
+            PreferredPilotListAccepted(
+                campaign_id=campaign.campaign_id,
+                supplier_code=caller.code,
+                guids_by_csp=by_csp(uow, ((choice.regions[g], g) for g in chosen)),
+                at=now,
+                request_id=command.header.request_id,
+            )
         )
         uow.audit.append(
             [
@@ -165,7 +136,7 @@ def submit_preferred_pilot_list(
                     after={
                         "accepted": len(chosen),
                         "rejected": len(rejected),
-                        "rules": rules_doc,
+                        "rules": choice.rules_doc,
                         "pilot_size": len(composition.members),
                     },
                 )
@@ -173,6 +144,66 @@ def submit_preferred_pilot_list(
         )
         uow.commit()
     return PilotListResult(accepted=len(chosen), rejected=tuple(rejected))
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """A supplier's preferred pilot hubs, their CSP regions, what was refused, and the rules
+    that chose them (None for an explicit list)."""
+
+    chosen: list[str]
+    regions: dict[str, str]
+    rejected: list[GuidRejection]
+    rules_doc: dict[str, object] | None
+
+
+def _listed(uow: UnitOfWork, caller: Caller, row_id: int, guids: Sequence[str]) -> _Choice:
+    """An explicit list: each hub checked (in the campaign, not excluded, not proving)."""
+    sorted_ = sort_guids(
+        uow,
+        campaign_row_id=row_id,
+        guids=guids,
+        supplier_id=caller.party_id,
+        checks=[in_campaign, _not_excluded, _not_proving],
+    )
+    return _Choice(
+        [f.guid for f in sorted_.accepted],
+        {f.guid: f.csp_region or "" for f in sorted_.accepted},
+        sorted_.rejected,
+        None,
+    )
+
+
+def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRules) -> _Choice:
+    """Selection rules (count or share, regions, models, exclusions, seed): a repeatable sample
+    of the supplier's candidates."""
+    rules = SelectionRules(
+        hub_count=r.hub_count,
+        percentage=float(r.percentage) if r.percentage is not None else None,
+        regions=frozenset(x.value for x in r.regions),
+        models=frozenset(r.models),
+        exclude=frozenset(r.exclude),
+        seed=r.seed if r.seed is not None else 0,
+    )
+    candidates = [
+        c
+        for c in uow.pilot.supplier_candidates(row_id, caller.party_id)
+        if not c.production_proving
+    ]
+    rules_doc: dict[str, object] = {
+        "hub_count": r.hub_count,
+        "percentage": str(r.percentage) if r.percentage is not None else None,
+        "regions": sorted(rules.regions),
+        "models": sorted(rules.models),
+        "exclude": sorted(rules.exclude),
+        "seed": rules.seed,
+    }
+    return _Choice(
+        select_by_rules(candidates, rules),
+        {c.guid: c.csp_region for c in candidates},
+        [],
+        rules_doc,
+    )
 
 
 def _not_excluded(f: HubFacts) -> tuple[GuidReason, str] | None:
@@ -207,67 +238,30 @@ def submit_pilot_schedule(
     with uow:
         campaign, row_id = supplier_campaign(uow, caller, command.campaign_id)
         _open_for_pilot_lists(campaign, what="schedule")
-        problems = []
-        for i, e in enumerate(command.entries, start=1):
-            if e.end <= e.start:
-                problems.append(f"entry {i}: the period ends before it starts")
-            if campaign.pilot_start and e.start < campaign.pilot_start:
-                problems.append(f"entry {i}: starts before the pilot ({campaign.pilot_start})")
-            if campaign.pilot_end and e.end > campaign.pilot_end:
-                problems.append(f"entry {i}: ends after the pilot ({campaign.pilot_end})")
-            unknown = sorted(set(e.constraints) - PUBLISHED_CONSTRAINTS)
-            if unknown:
-                raise ServiceRequestRefused(
-                    Refusal.CONSTRAINT_NOT_PUBLISHED,
-                    f"entry {i}: constraints {', '.join(unknown)} are not in the published set "
-                    f"({', '.join(sorted(PUBLISHED_CONSTRAINTS))}) (AD07)",
-                )
-        if problems:
-            raise ServiceRequestRefused(Refusal.PERIOD_INVALID, "; ".join(problems))
-        entries = []
-        rejected: list[GuidRejection] = []
-        accepted_devices = 0
-        periods: dict[str, list[a.SchedulePeriod]] = {}
-        constraints: set[str] = set()
-        for e in command.entries:
-            sorted_ = sort_guids(
-                uow,
-                campaign_row_id=row_id,
-                guids=e.guids,
-                supplier_id=caller.party_id,
-                checks=[_in_pilot],
-            )
-            rejected.extend(sorted_.rejected)
-            guids = [f.guid for f in sorted_.accepted]
-            if guids:
-                accepted_devices += len(guids)
-                entries.append(_entry(e.start, e.end, e.label, guids, e.constraints))
-                for csp, hubs in by_csp(
-                    uow, ((f.csp_region or "", f.guid) for f in sorted_.accepted)
-                ).items():
-                    periods.setdefault(csp, []).append(
-                        a.SchedulePeriod(e.start, e.end, e.label, tuple(hubs))
-                    )
-                constraints.update(e.constraints)
-        if not entries:
+        _check_periods(campaign, command)
+        plan = _schedule(uow, caller, row_id, command)
+        if not plan.entries:
             # E110604: the previous schedule stands (X5); nothing is recorded, not even audit.
-            return ScheduleResult(accepted_entries=0, accepted_devices=0, rejected=tuple(rejected))
+            return ScheduleResult(
+                accepted_entries=0, accepted_devices=0, rejected=tuple(plan.rejected)
+            )
         uow.pilot.add_schedule_request(
             campaign_id=campaign.campaign_id,
             supplier_id=caller.party_id,
             request_id=command.header.request_id,
             now=now,
-            entries=entries,
+            entries=plan.entries,
         )
         # A05: forwarded as a request; the CSP keeps the final say on its schedule (C1).
-        forward_pilot_schedule(
-            uow,
-            campaign_id=campaign.campaign_id,
-            supplier_code=caller.code,
-            periods_by_csp=periods,
-            now=now,
-            constraints=sorted(constraints),
-            request_id=command.header.request_id,
+        uow.record(
+            PilotScheduleAccepted(
+                campaign_id=campaign.campaign_id,
+                supplier_code=caller.code,
+                periods_by_csp=plan.periods,
+                at=now,
+                constraints=tuple(sorted(plan.constraints)),
+                request_id=command.header.request_id,
+            )
         )
         uow.audit.append(
             [
@@ -277,14 +271,76 @@ def submit_pilot_schedule(
                     action="sr.11.6.preferred_pilot_schedule",
                     subject=f"campaign:{campaign.campaign_id}",
                     reason=command.header.request_id,
-                    after={"entries": len(entries), "devices": accepted_devices},
+                    after={"entries": len(plan.entries), "devices": plan.devices},
                 )
             ]
         )
         uow.commit()
     return ScheduleResult(
-        accepted_entries=len(entries), accepted_devices=accepted_devices, rejected=tuple(rejected)
+        accepted_entries=len(plan.entries),
+        accepted_devices=plan.devices,
+        rejected=tuple(plan.rejected),
     )
+
+
+def _check_periods(campaign: Campaign, command: SubmitPreferredPilotSchedule) -> None:
+    """Each period within the pilot and the right way round; constraints published (AD07)."""
+    problems = []
+    for i, e in enumerate(command.entries, start=1):
+        if e.end <= e.start:
+            problems.append(f"entry {i}: the period ends before it starts")
+        if campaign.pilot_start and e.start < campaign.pilot_start:
+            problems.append(f"entry {i}: starts before the pilot ({campaign.pilot_start})")
+        if campaign.pilot_end and e.end > campaign.pilot_end:
+            problems.append(f"entry {i}: ends after the pilot ({campaign.pilot_end})")
+        unknown = sorted(set(e.constraints) - PUBLISHED_CONSTRAINTS)
+        if unknown:
+            raise ServiceRequestRefused(
+                Refusal.CONSTRAINT_NOT_PUBLISHED,
+                f"entry {i}: constraints {', '.join(unknown)} are not in the published set "
+                f"({', '.join(sorted(PUBLISHED_CONSTRAINTS))}) (AD07)",
+            )
+    if problems:
+        raise ServiceRequestRefused(Refusal.PERIOD_INVALID, "; ".join(problems))
+
+
+@dataclass
+class _Schedule:
+    """The periods kept (each with its accepted pilot hubs), per CSP, and what was refused."""
+
+    entries: list[dict[str, object]] = field(default_factory=list)
+    rejected: list[GuidRejection] = field(default_factory=list)
+    devices: int = 0
+    periods: dict[str, list[a.SchedulePeriod]] = field(default_factory=dict)
+    constraints: set[str] = field(default_factory=set)
+
+
+def _schedule(
+    uow: UnitOfWork, caller: Caller, row_id: int, command: SubmitPreferredPilotSchedule
+) -> _Schedule:
+    out = _Schedule()
+    for e in command.entries:
+        sorted_ = sort_guids(
+            uow,
+            campaign_row_id=row_id,
+            guids=e.guids,
+            supplier_id=caller.party_id,
+            checks=[_in_pilot],
+        )
+        out.rejected.extend(sorted_.rejected)
+        guids = [f.guid for f in sorted_.accepted]
+        if not guids:
+            continue
+        out.devices += len(guids)
+        out.entries.append(_entry(e.start, e.end, e.label, guids, e.constraints))
+        for csp, hubs in by_csp(
+            uow, ((f.csp_region or "", f.guid) for f in sorted_.accepted)
+        ).items():
+            out.periods.setdefault(csp, []).append(
+                a.SchedulePeriod(e.start, e.end, e.label, tuple(hubs))
+            )
+        out.constraints.update(e.constraints)
+    return out
 
 
 def _entry(
@@ -301,76 +357,3 @@ def _entry(
         "guids": guids,
         "constraints": list(constraints),
     }
-
-
-def select_for_silent_suppliers(
-    uow_factory: Callable[[], UnitOfWork], clock: Clock, *, settings: PilotSettings
-) -> int:
-    """AD09 (worker job): two months after notification, DCC picks the minimum number of pilot
-    hubs for each supplier that sent no preferred list, by a repeatable sample, and tells it
-    (N72 listing the hubs chosen on its behalf). Returns the suppliers selected for."""
-    now = clock.now()
-    with uow_factory() as uow:
-        due = [
-            c.campaign_id
-            for c in uow.campaigns.list_all(active_only=True)
-            if c.pilot_planned
-            and c.effective_stage in (Stage.NOTIFIED, Stage.PILOTING)
-            and now >= preferred_list_due(c)
-        ]
-    selected = 0
-    for campaign_id in due:
-        with uow_factory() as uow:
-            campaign = uow.campaigns.get(campaign_id, for_update=True)
-            if campaign is None:
-                continue
-            row_id = uow.campaigns.internal_id(campaign_id)
-            listed = uow.pilot.suppliers_with_lists(campaign_id)
-            owed = []
-            for share in uow.campaigns.supplier_shares(campaign_id):
-                if share.party_id in listed:
-                    continue
-                candidates = [
-                    c
-                    for c in uow.pilot.supplier_candidates(row_id, share.party_id)
-                    if not c.production_proving and len(c.suppliers) == 1
-                ]
-                chosen = select_by_rules(
-                    candidates,
-                    SelectionRules(hub_count=settings.minimum_per_supplier, seed=row_id),
-                )
-                uow.pilot.replace_preferred_list(
-                    campaign_id=campaign_id,
-                    supplier_id=share.party_id,
-                    guids=chosen,
-                    request_id="DCC-AD09",
-                    now=now,
-                    rules={"hub_count": settings.minimum_per_supplier, "seed": row_id},
-                    chosen_by_dcc=True,
-                )
-                owed.append(
-                    a.PendingAlert(
-                        recipient_party_id=share.party_id,
-                        recipient=share.user_id,
-                        campaign_id=campaign_id,
-                        message=a.DefaultPilotList(campaign_id=campaign_id, guids=tuple(chosen)),
-                    )
-                )
-                selected += 1
-            if owed:
-                recompose(uow, campaign, row_id, settings)
-                uow.outbox.add(owed, now=now)
-                uow.audit.append(
-                    [
-                        AuditRecord(
-                            at=now,
-                            actor="system",
-                            action="pilot.selected_by_dcc",
-                            subject=f"campaign:{campaign_id}",
-                            reason="AD09: no preferred pilot list within two months",
-                            after={"suppliers": [p.recipient for p in owed]},
-                        )
-                    ]
-                )
-                uow.commit()
-    return selected

@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.parties import Caller, PartyKind, PartyStatus
 from chfw_api.domain.service_request_results import (
-    Dashboard,
     IncidentRaised,
-    InstructionResult,
-    PilotListResult,
     Refusal,
-    ReportPending,
-    ScheduleResult,
     ServiceRequestRefused,
-    StatusReport,
+    ServiceResult,
 )
 from chfw_api.domain.service_requests import (
     InstructDeployment,
@@ -34,16 +29,6 @@ from chfw_api.domain.service_requests import (
 )
 from chfw_api.services import estate_status, incidents, instructions, pilot_lists
 from chfw_api.services.unit_of_work import UnitOfWork
-
-ServiceResult = (
-    PilotListResult
-    | ScheduleResult
-    | InstructionResult
-    | StatusReport
-    | ReportPending
-    | Dashboard
-    | IncidentRaised
-)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chfw_api.delivery.signing import new_secret
-from chfw_api.delivery.urls import UrlPolicy
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import Forbidden, NotFound, Problem, ValidationFailed
@@ -23,7 +21,9 @@ from chfw_api.domain.subscriptions import (
     EndpointStatus,
     check_batch_size,
     check_codes,
+    new_secret,
 )
+from chfw_api.services.ports import UrlPolicy
 from chfw_api.services.unit_of_work import UnitOfWork
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from chfw_api.domain.events import DomainEvent
 from chfw_api.domain.parties import SupplierRole as SupplierRole
 from chfw_api.services.campaign_stores import (
     CampaignStore,
@@ -23,8 +24,10 @@ from chfw_api.services.delivery_stores import (
     OutboxStore,
     SubscriptionStore,
 )
+from chfw_api.services.email_stores import EmailStore
 from chfw_api.services.gateway_stores import ActivationStore, GatewayStore, GuardrailStore
 from chfw_api.services.instruction_job_stores import InstructionJobStore
+from chfw_api.services.operations_stores import OperationsStore
 from chfw_api.services.registry_stores import (
     AuditStore,
     HubStore,
@@ -40,6 +43,7 @@ __all__ = [
     "CampaignStore",
     "DecisionStore",
     "DeliveryStore",
+    "EmailStore",
     "EstateStore",
     "FeedStore",
     "GatewayStore",
@@ -48,6 +52,7 @@ __all__ = [
     "HubWriter",
     "IncidentStore",
     "InstructionStore",
+    "OperationsStore",
     "OutboxStore",
     "PartyStore",
     "PilotStore",
@@ -105,6 +110,11 @@ class UnitOfWork(Protocol):
     # DCC operator dashboard (issue #7)
     @property
     def recent(self) -> RecentStore: ...
+    @property
+    def operations(self) -> OperationsStore: ...  # /metrics and /readyz (#15)
+    # Email notices (issue #14)
+    @property
+    def emails(self) -> EmailStore: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -113,5 +123,19 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    def commit(self) -> None: ...
+    def certificate_problem(self, pem: str) -> str | None:
+        """A port: why a supplier's signing certificate could never verify a request (not
+        ECDSA P-256, unreadable), or None; the DUIS adapter answers (wired by bootstrap)."""
+
+    def record(self, event: DomainEvent) -> None:
+        """Note that `event` happened; its consequences (`services.consequences`) run in this
+        transaction before it commits."""
+
+    def dispatch(self) -> None:
+        """Run the consequences of the events recorded so far now (for a use case that reports
+        what a handler did, e.g. files queued); `commit()` runs the rest."""
+
+    def commit(self) -> None:
+        """Dispatch the recorded events (and those their handlers record), then commit."""
+
     def rollback(self) -> None: ...

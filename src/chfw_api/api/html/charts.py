@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chfw_api.api.html.markup import Markup, join, render
-from chfw_api.domain.campaign_views import HUB_STATUSES
+from chfw_api.domain.hub_status import HUB_STATUSES, HubStatus
 
 # Colour-blind-safe (Okabe-Ito) hues, one per hub status; the legend names them in words too.
 COLOURS: Mapping[str, str] = {
-    "eligible": "#999999",
-    "instructed": "#56b4e9",
-    "distributed": "#e69f00",
-    "activated": "#009e73",
-    "failed": "#d55e00",
+    HubStatus.ELIGIBLE: "#999999",
+    HubStatus.INSTRUCTED: "#56b4e9",
+    HubStatus.DISTRIBUTED: "#e69f00",
+    HubStatus.ACTIVATED: "#009e73",
+    HubStatus.FAILED: "#d55e00",
 }
 WIDTH = 150
 HEIGHT = 16

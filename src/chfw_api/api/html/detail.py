@@ -19,7 +19,7 @@ from chfw_api.api.html.parts import (
     stage_badge,
     table,
 )
-from chfw_api.domain.campaign_views import HUB_STATUSES
+from chfw_api.domain.hub_status import HUB_STATUSES
 from chfw_api.services.dcc_dashboard import CampaignBoard, CampaignDetail
 
 

@@ -24,6 +24,7 @@ from chfw_api.domain.guardrails import Dimension, GuardrailRule
 from chfw_api.domain.parties import Caller
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.gateway.uploads import parse_upload_csv, parse_upload_xml
+from chfw_api.observability.metrics import CSP_UPLOADS
 from chfw_api.services import activation_results as results_svc
 from chfw_api.services import csp_gateway as upload_svc
 
@@ -98,6 +99,7 @@ async def _upload(
         raw=raw,
         source_format=source,
     )
+    CSP_UPLOADS.labels(kind=kind.value).inc()
     return UploadRead(
         upload_id=receipt.upload_id,
         campaign_id=receipt.campaign_id,
@@ -247,6 +249,7 @@ def post_activation_results(
         ],
         policy=policy_of(c),
     )
+    CSP_UPLOADS.labels(kind="activation-results").inc()
     return ResultsRead(
         received=report.received,
         accepted=report.accepted,

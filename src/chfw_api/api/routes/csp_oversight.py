@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StrictInt
 from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
 from chfw_api.api.fields import EUI64, NOT_BLANK, WHOLE, Float, RequestBody, reason
 from chfw_api.api.routes.csp import PROBLEMS, CampaignId, guardrail_defaults
+from chfw_api.domain.activation import ResultOutcome
 from chfw_api.domain.guardrails import Dimension, GuardrailRule, SlicePause
 from chfw_api.domain.identifiers import normalise_eui64
 from chfw_api.domain.stages import DeploymentKind
@@ -54,7 +55,9 @@ class MonitoringPage(BaseModel):
     next_after: str | None
 
 
-def _first(results: list[ResultRead], outcome: str, *, last: bool = False) -> datetime | None:
+def _first(
+    results: list[ResultRead], outcome: ResultOutcome, *, last: bool = False
+) -> datetime | None:
     times = [r.at for r in results if r.outcome == outcome]
     return (times[-1] if last else times[0]) if times else None
 
@@ -77,8 +80,8 @@ def pilot_monitoring(
         results = [
             ResultRead(**dict(zip(ResultRead.model_fields, r, strict=True))) for r in h.results
         ]
-        distributed = _first(results, "distributed")
-        activated = _first(results, "activated")
+        distributed = _first(results, ResultOutcome.DISTRIBUTED)
+        activated = _first(results, ResultOutcome.ACTIVATED)
         items.append(
             MonitoredHubRead(
                 guid=h.guid,
@@ -89,7 +92,7 @@ def pilot_monitoring(
                 planned_activation_at=h.planned_activation_at,
                 distributed_at=distributed,
                 activated_at=activated,
-                last_failed_at=_first(results, "failed", last=True),
+                last_failed_at=_first(results, ResultOutcome.FAILED, last=True),
                 failure_reason=h.failure_reason,
                 seconds_distribution_to_activation=(activated - distributed).total_seconds()
                 if activated and distributed

@@ -6,6 +6,7 @@ The route only translates: bytes to a verified command (duis), the command to a 
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -20,12 +21,13 @@ from chfw_api.domain.service_request_results import ServiceRequestRefused
 from chfw_api.domain.service_requests import ServiceReference
 from chfw_api.duis.codes import error_code, http_status, outcome_code
 from chfw_api.duis.errors import NOT_WELL_FORMED, TOO_LARGE, XmlRejected
-from chfw_api.duis.parser import parse_request
+from chfw_api.duis.parser import let_go_of_tree, parse_request
 from chfw_api.duis.requests import SNIFF_WINDOW, map_request, sniff_header
 from chfw_api.duis.responses import render_error, render_response
-from chfw_api.duis.signature import verify_request
+from chfw_api.duis.signature import kept_for_verification, verify_request
+from chfw_api.observability import service_requests as observed_sr
 from chfw_api.services import estate_status
-from chfw_api.services import service_requests as svc
+from chfw_api.services import service_request_gate as gate
 from chfw_api.services.pilot_lists import PilotSettings
 
 router = APIRouter(prefix="/api/v1", tags=["service requests"])
@@ -34,16 +36,6 @@ SERVICE_PATH = "/api/v1/serviceD"
 UNNAMED_SR = ServiceReference.INSTRUCT_DEPLOYMENT
 """Named by a refusal of a body in which no Service Reference can be found: the schema wants
 one (docs/response-codes.md)."""
-
-
-def _response_id(c: Container, caller: Caller, request_id: str | None) -> str | None:
-    """DCC : the caller : the request's counter. None when no RequestID could be found: a
-    counter is 1 to 2^64-1 and there is none to echo, so the header leaves ResponseID out."""
-    if request_id is None:
-        return None
-    dcc = c.settings.dcc_user_id
-    to = caller.code if len(caller.code) == 23 else dcc
-    return f"{dcc}:{to}:{request_id.rsplit(':', 1)[-1]}"
 
 
 async def _read_within(request: Request, limit: int) -> tuple[bytes, bool]:
@@ -72,35 +64,45 @@ def _handle(
         if content_type not in ("application/xml", "text/xml"):
             raise XmlRejected(NOT_WELL_FORMED, f"expected Content-Type application/xml, got "
                                                f"{content_type or 'none'!r}")  # fmt: skip
-        root = parse_request(data, max_bytes=s.max_body_bytes, max_depth=s.max_xml_depth)
+        root = parse_request(data, max_bytes=s.max_body_bytes, max_depth=s.max_xml_depth,
+                             max_guids=s.max_request_guids)  # fmt: skip
         command = map_request(root, dcc_user_id=s.dcc_user_id)
+        # The tree is let go as soon as it is no longer needed: before the request runs, or
+        # once its signature has verified (a 300,000-GUID request's tree is some 85 MB).
+        kept = [kept_for_verification(root)]
+        del root
+        let_go_of_tree(len(data))
+
+        def check_signature(certificate_pem: str) -> None:
+            verify_request(kept.pop(), certificate_pem, at=now)
+            let_go_of_tree(len(data))
+
         header = command.header
         request_id, sr = header.request_id, header.service_reference
-        sender = svc.authorise(c.uow(read_only=True), caller=caller, header=header)
-        if sender.certificate_pem is not None:
-            verify_request(root, sender.certificate_pem, at=now)
-        svc.consume_counter(c.uow(), c.clock, header=header)
-        result = svc.execute(
-            c.uow(),
-            c.clock,
+        answer = gate.pass_gate(
+            uows=c.uow,
+            clock=c.clock,
             caller=caller,
             command=command,
+            check_signature=check_signature,
             pilot=PilotSettings(s.pilot_max_size, s.pilot_minimum_per_supplier),
+            dcc_user_id=s.dcc_user_id,
         )
-        code = outcome_code(result)
         body = render_response(
-            result,
+            answer.result,
             service_reference=sr,
-            response_id=_response_id(c, caller, request_id),
+            response_id=answer.response_id,
             at=now,
             request_id=request_id,
         )
-        return http_status(code), body
+        return http_status(outcome_code(answer.result)), body
     except (XmlRejected, DomainError) as exc:
         body = render_error(
             exc,
             service_reference=sr or UNNAMED_SR,
-            response_id=_response_id(c, caller, request_id),
+            response_id=gate.response_id(
+                dcc_user_id=s.dcc_user_id, caller=caller, request_id=request_id
+            ),
             at=now,
             request_id=request_id,
         )
@@ -119,7 +121,11 @@ def _handle(
         403: {"content": {XML: {}}, "description": "sr:Response E1/E2/E3/E4"},
         404: {"content": {XML: {}}, "description": "sr:Response E19/E110017/E110801"},
         409: {"content": {XML: {}}, "description": "sr:Response E...: not in this state"},
-        413: {"content": {XML: {}}, "description": "sr:Response E110003: body over the limit"},
+        413: {
+            "content": {XML: {}},
+            "description": "sr:Response E110003 (body over the limit) "
+            "or E110021 (more GUIDs than CHFW_MAX_REQUEST_GUIDS)",
+        },
         422: {"content": {XML: {}}, "description": "sr:Response E...: the list is refused"},
     },
     openapi_extra={
@@ -131,9 +137,11 @@ def _handle(
 )
 async def service_request(request: Request, caller: CallerDep, c: ContainerDep) -> Response:
     """One sr:Request per call (see schemas/chfw-duis.xsd and docs/examples/)."""
+    started = time.perf_counter()
     data, too_large = await _read_within(request, c.settings.max_body_bytes)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     status, body = await run_in_threadpool(_handle, c, caller, data, media, too_large=too_large)
+    observed_sr.observe(data, body, time.perf_counter() - started)  # metrics, log facts
     return Response(content=body, status_code=status, media_type=XML)
 
 

@@ -17,7 +17,9 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.activation import HubChange, HubFact, HubResult, HubSuppliers, MonitoredHub
+from chfw_api.domain.activation import HubChange, HubFact, HubResult, MonitoredHub
+from chfw_api.domain.hub_status import BY_VALUE
+from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.persistence.driver import copy_rows, datetimes, fetch_all, for_guids
 from chfw_api.persistence.tables import (
     NO_SUPPLIER,
@@ -68,11 +70,11 @@ class ActivationRepository:
             guid, region, in_campaign, status, result_at, in_pilot, version, imp, gas, seen = row
             suppliers = pairs.get((imp, gas))
             if suppliers is None:
-                suppliers = pairs[imp, gas] = HubSuppliers(imp, codes.get(imp), gas, codes.get(gas))
+                suppliers = pairs[imp, gas] = HubSuppliers(imp, gas, codes.get(imp), codes.get(gas))
             out[guid] = HubFact(
                 region,
                 in_campaign is not None,
-                status,
+                BY_VALUE[status] if status is not None else None,
                 when(result_at),
                 bool(in_pilot),
                 version,
@@ -252,7 +254,7 @@ class ActivationRepository:
                 guid=g,
                 model=m,
                 region=r,
-                status=s,
+                status=BY_VALUE[s],
                 planned_activation_at=p,
                 result_at=ra,
                 failure_reason=fr,

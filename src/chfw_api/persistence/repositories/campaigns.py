@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.campaign import Campaign, CplEntry, DecisionRecord, Targeting
 from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import TERMINAL
 from chfw_api.persistence.ids import next_ids
@@ -169,7 +170,7 @@ class CampaignRepository:
             HubRow.import_supplier_id,
             HubRow.gas_supplier_id,
             literal(False),
-            literal("eligible"),
+            literal(HubStatus.ELIGIBLE.value),
         ).where(
             HubRow.status == "Commissioned",
             HubRow.model.in_(t.device_models),

@@ -157,7 +157,14 @@ class DeliveryRepository:
         active: list[ColumnElement[bool]] = [E.status == ACTIVE]
         if exclude:
             active.append(E.id.not_in(exclude))
-        columns = (D.id, D.endpoint_id, D.attempts, AlertRow.alert_id, AlertRow.body)
+        columns = (
+            D.id,
+            D.endpoint_id,
+            D.attempts,
+            AlertRow.alert_id,
+            AlertRow.body,
+            AlertRow.traceparent,
+        )
         if self._dialect == "postgresql":
             per = (
                 select(d2.id, d2.due_at)
@@ -206,14 +213,14 @@ class DeliveryRepository:
                     )
                 )
             if len(sizes) > 1:
-                rows = sorted(rows, key=lambda r: r[5])[:limit]  # by due time
+                rows = sorted(rows, key=lambda r: r[6])[:limit]  # by due time
             if rows:
                 self._execute(
                     update(D)
                     .where(self._among([r[0] for r in rows]))
                     .values(leased_until=lease_until, lease_token=token)
                 )
-        claimed = [DueDelivery(*r[:5]) for r in rows]
+        claimed = [DueDelivery(*r[:6]) for r in rows]
         claimed.sort(key=lambda d: d.delivery_id)
         return claimed
 

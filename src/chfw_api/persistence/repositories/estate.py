@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.reports import EstateRow, Report
+from chfw_api.domain.hub_status import UNPLANNED
+from chfw_api.domain.reports import EstateRow, Report, SecondSupplier
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.persistence.tables import HubRow, ReportRow
 
@@ -64,6 +66,25 @@ _PAGE_END = (
     "SELECT guid FROM (SELECT guid FROM hubs WHERE gas_supplier_id = :s AND guid > :after "
     "ORDER BY guid LIMIT :n) AS by_gas) AS both_roles ORDER BY guid LIMIT :n) AS page"
 )
+
+
+# `:name` bind parameters (not `::type` casts) in the SQL shared with SQLAlchemy's text().
+_PYFORMAT_PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def _iso(column: str) -> str:
+    """An aware UTC timestamp as Python's `datetime.isoformat()` writes it, in SQL:
+    microseconds only when there are some."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"date_part('microseconds', {column})::bigint % 1000000 <> 0 "
+        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+    )
+
+
+def _iso_python(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
 
 
 class EstateRepository:
@@ -176,6 +197,58 @@ class EstateRepository:
             if picked < batch:
                 return
             after = str(last)
+
+    def copy_report(
+        self,
+        supplier_id: int,
+        *,
+        campaign: str | None,
+        status: str | None,
+        guids: Sequence[str] | None,
+        automatic: Mapping[tuple[str, bool], datetime],
+        out: BinaryIO,
+    ) -> int | None:
+        """Write the report's CSV lines (no header) to `out` straight from PostgreSQL with
+        COPY TO, every field computed in the query; the number of lines, or None on SQLite,
+        where the caller writes `rows` itself. The lines are exactly those `csv_fields` would
+        write (CRLF-terminated, empty for NULL); `automatic` is DCC's automatic time per
+        (campaign, in pilot) for hubs nobody has planned (BR3.6)."""
+        conn = self._s.connection()
+        if conn.dialect.name != "postgresql":
+            return None
+        where, params = self._where(supplier_id, campaign, status, guids)
+        join = "JOIN" if (campaign or status) else "LEFT JOIN"
+        times = [(c, p, _iso_python(at)) for (c, p), at in automatic.items()] or [("", False, "")]
+        values = ", ".join(f"(%(ac{i})s, %(ap{i})s, %(at{i})s)" for i in range(len(times)))
+        for i, (c, p, at) in enumerate(times):
+            params.update({f"ac{i}": c, f"ap{i}": p, f"at{i}": at})
+        params.update(pilot=DeploymentKind.PILOT.value, safe=DeploymentKind.SAFE_LAUNCH.value,
+                      unplanned=UNPLANNED.value)  # fmt: skip
+        query = (
+            "SELECT h.guid, coalesce(h.import_supplier_id = :s, false)::int, "
+            "coalesce(h.gas_supplier_id = :s, false)::int, h.firmware_version, c.campaign_id, "
+            f"ch.status, {_iso('ch.result_at')}, CASE WHEN ch.planned_activation_at IS NOT NULL "
+            f"THEN {_iso('ch.planned_activation_at')} WHEN ch.status = :unplanned THEN a.at END, "
+            f"CASE WHEN c.campaign_id IS NULL THEN NULL WHEN NOT {_SPLIT} THEN "
+            f"'{SecondSupplier.NOT_SPLIT}' WHEN EXISTS ({_OTHER_VOTE}) THEN "
+            f"'{SecondSupplier.INSTRUCTED}' ELSE '{SecondSupplier.NOT_INSTRUCTED}' END "
+            f"FROM hubs h {join} campaign_hubs ch ON ch.guid = h.guid "
+            f"{join} campaigns c ON c.id = ch.campaign_id "
+            f"LEFT JOIN (VALUES {values}) AS a(campaign_id, in_pilot, at) "
+            "ON a.campaign_id = c.campaign_id AND a.in_pilot = ch.in_pilot "
+            f"WHERE {where} ORDER BY h.guid, c.campaign_id"
+        )
+        query = _PYFORMAT_PARAM.sub(r"%(\1)s", query.replace("%", "%%")).replace("%%(", "%(")
+        lines = 0
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a live connection: this unit of work holds it
+        copy_to = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
+        with driver.cursor() as cur, cur.copy(copy_to, params) as copy:
+            for block in copy:
+                data = bytes(block)
+                lines += data.count(b"\n")
+                out.write(data.replace(b"\n", b"\r\n"))  # the csv module's line ending
+        return lines
 
     def campaign_counts(self, campaign_row_id: int, supplier_id: int) -> dict[str, int]:
         """The supplier's hubs in the campaign by status, as it serves them now, from the

@@ -1,7 +1,7 @@
 """The CSP gateway's stores: the outbox of gateway files, CSP uploads, and who serves what.
 
 Gateway files are written in the caller's transaction and put on disk later by the writer job
-(`services.gateway_outbound.write_pending_files`); claiming takes row locks on PostgreSQL
+(`gateway.writer.write_pending_files`); claiming takes row locks on PostgreSQL
 (SKIP LOCKED, so two writers share the work) and relies on the writer's BEGIN IMMEDIATE on
 SQLite.
 """
@@ -9,14 +9,13 @@ SQLite.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.activation import HubSuppliers
 from chfw_api.domain.csp_uploads import (
     InstructionPart,
     NamedHub,
@@ -25,7 +24,9 @@ from chfw_api.domain.csp_uploads import (
     UploadRecord,
 )
 from chfw_api.domain.errors import NotFound
+from chfw_api.domain.gateway_files import GatewayFile
 from chfw_api.domain.gateway_names import check_csp_id, check_part
+from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.persistence.tables import (
     CampaignHubRow,
     CampaignRow,
@@ -45,9 +46,17 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + CHUNK]
 
 
+FileRenderer = Callable[[GatewayFile], bytes]
+
+
+def _no_file_renderer(f: GatewayFile) -> bytes:
+    raise RuntimeError("this unit of work was built without a gateway file renderer")
+
+
 class GatewayRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, render: FileRenderer = _no_file_renderer) -> None:
         self._s = session
+        self._render = render
 
     # --- parties and campaigns ------------------------------------------------------------
 
@@ -103,7 +112,7 @@ class GatewayRepository:
                 .where(HubRow.guid.in_(part))
             )
             for g, ii, ic, gi, gc in rows:
-                out[g] = HubSuppliers(ii, ic, gi, gc)
+                out[g] = HubSuppliers(ii, gi, ic, gc)
         return out
 
     # --- CSP uploads ----------------------------------------------------------------------
@@ -218,6 +227,10 @@ class GatewayRepository:
             )
 
     # --- the file outbox ------------------------------------------------------------------
+
+    def enqueue_file(self, f: GatewayFile, now: datetime) -> int:
+        """Render one file (through the renderer bootstrap wires) and queue it for its CSP."""
+        return self.enqueue(f.csp_id, f.kind.value, f.campaign_id, self._render(f), now)
 
     def enqueue(
         self,

@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, delete, func, insert, select, union
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.campaign_views import ACTIVATED, DISTRIBUTED, ELIGIBLE, FAILED, INSTRUCTED
 from chfw_api.domain.guardrails import (
     Dimension,
     Figures,
@@ -23,6 +22,7 @@ from chfw_api.domain.guardrails import (
     SlicePause,
     Trip,
 )
+from chfw_api.domain.hub_status import UNFINISHED, HubStatus
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.persistence.driver import fetch_all, for_guids
 from chfw_api.persistence.tables import (
@@ -38,7 +38,6 @@ _ATTRIBUTES = (
     "SELECT guid, in_pilot, model, csp_region, import_supplier_id, gas_supplier_id "
     "FROM campaign_hubs WHERE campaign_id = {mark} AND guid {named}"
 )
-UNFINISHED = (ELIGIBLE, INSTRUCTED, DISTRIBUTED)
 
 
 def _slice_filter(key: SliceKey) -> ColumnElement[bool]:
@@ -103,10 +102,12 @@ class GuardrailRepository:
                 t.csp_region,
                 t.notified_import_id,
                 t.notified_gas_id,
-                func.sum(case((t.status == ACTIVATED, t.hubs), else_=0)),
-                func.sum(case((t.status == FAILED, t.hubs), else_=0)),
+                func.sum(case((t.status == HubStatus.ACTIVATED, t.hubs), else_=0)),
+                func.sum(case((t.status == HubStatus.FAILED, t.hubs), else_=0)),
             )
-            .where(t.campaign_id == campaign_key, t.status.in_((ACTIVATED, FAILED)))
+            .where(
+                t.campaign_id == campaign_key, t.status.in_((HubStatus.ACTIVATED, HubStatus.FAILED))
+            )
             .group_by(t.in_pilot, t.model, t.csp_region, t.notified_import_id, t.notified_gas_id)
         )
         return [

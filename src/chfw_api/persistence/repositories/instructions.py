@@ -9,10 +9,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from chfw_api.domain.hub_status import UNPLANNED, HubStatus
 from chfw_api.persistence.driver import db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import InstructionRow, UtcDateTime
+
+_PLANNED_STATUS = f"status = '{UNPLANNED}' THEN '{HubStatus.INSTRUCTED}' ELSE status END"
+"""An instruction plans a hub: one still unplanned becomes instructed, one the CSP has already
+reported on keeps its status (hub_status.TRANSITIONS)."""
 
 
 class InstructionRepository:
@@ -119,7 +124,7 @@ class InstructionRepository:
         result = self._s.execute(
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
-                "status = 'eligible' THEN 'instructed' ELSE status END "
+                f"{_PLANNED_STATUS} "
                 "WHERE campaign_id = :cid AND guid IN (SELECT r.guid FROM request_guids r "
                 "JOIN hubs h ON h.guid = r.guid WHERE h.import_supplier_id IS NULL "
                 "OR h.gas_supplier_id IS NULL OR h.import_supplier_id = h.gas_supplier_id)"
@@ -154,7 +159,7 @@ class InstructionRepository:
         mark = placeholder(conn)
         conn.exec_driver_sql(
             f"UPDATE campaign_hubs SET planned_activation_at = {mark}, status = CASE WHEN "
-            f"status = 'eligible' THEN 'instructed' ELSE status END "
+            f"{_PLANNED_STATUS} "
             f"WHERE campaign_id = {mark} AND guid = {mark}",
             [(db_datetime(conn, at), campaign_row_id, g) for g, at in plans],
         )
@@ -167,7 +172,7 @@ class InstructionRepository:
         rows = self._s.execute(
             text(
                 "SELECT guid, csp_region FROM campaign_hubs WHERE campaign_id = :cid "
-                "AND status = 'eligible' AND guid > :after ORDER BY guid LIMIT :n"
+                f"AND status = '{UNPLANNED}' AND guid > :after ORDER BY guid LIMIT :n"
             ),
             {"cid": campaign_row_id, "after": after or "", "n": limit},
         )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.pilot import PilotCandidate
 from chfw_api.persistence.tables import (
     CampaignHubRow,
@@ -121,7 +122,7 @@ class PilotRepository:
             .where(
                 CampaignHubRow.campaign_id == campaign_row_id,
                 CampaignHubRow.in_pilot,
-                CampaignHubRow.status == "eligible",
+                CampaignHubRow.status == HubStatus.ELIGIBLE,
                 CampaignHubRow.guid.not_in(members),
             )
             .values(in_pilot=False)

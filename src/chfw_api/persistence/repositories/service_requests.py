@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_facts import HubFacts
+from chfw_api.domain.hub_status import BY_VALUE
 
 
 class ServiceRequestRepository:
@@ -78,17 +80,24 @@ class ServiceRequestRepository:
         )
         # The driver's own cursor: for 50,000 rows SQLAlchemy's result wrapping costs as much
         # as the query.
+        # Fetched in slices, and each repeated value (device status, region, model) kept once:
+        # for 300,000 GUIDs the raw rows and a string per field doubled the facts' memory.
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        kept: dict[object, Any] = {}
+        once = kept.setdefault
+        facts: dict[str, HubFacts] = {}
         try:
             cur.execute(sql, (campaign_row_id,))
-            rows = cur.fetchall()
+            while rows := cur.fetchmany(10_000):
+                for r in rows:
+                    facts[r[0]] = HubFacts(
+                        r[0], bool(r[1]), once(r[2], r[2]), r[3], r[4], bool(r[5]), bool(r[6]),
+                        bool(r[7]), bool(r[8]), bool(r[9]), BY_VALUE[r[10]] if r[10] else None,
+                        once(r[11], r[11]), once(r[12], r[12]),
+                    )  # fmt: skip
         finally:
             cur.close()
-        return {
-            r[0]: HubFacts(r[0], bool(r[1]), r[2], r[3], r[4], bool(r[5]), bool(r[6]), bool(r[7]),
-                           bool(r[8]), bool(r[9]), r[10], r[11], r[12])
-            for r in rows
-        }  # fmt: skip
+        return facts
 
     def unstage(self, guids: Sequence[str]) -> None:
         """Drop GUIDs (the rejected ones) from `request_guids`, leaving the accepted staged."""

@@ -16,6 +16,7 @@ from chfw_api.persistence.tables.delivery import (
     WebhookEndpointCodeRow,
     WebhookEndpointRow,
 )
+from chfw_api.persistence.tables.email import EmailContactRow, EmailOutboxRow
 from chfw_api.persistence.tables.gateway import (
     ActivationResultRow,
     CspUploadRow,
@@ -55,6 +56,8 @@ __all__ = [
     "CspUploadRow",
     "DecisionRow",
     "DeliveryRow",
+    "EmailContactRow",
+    "EmailOutboxRow",
     "FeedCursorRow",
     "FirmwareReleaseRow",
     "GatewayFileRow",

@@ -23,6 +23,9 @@ class AlertRow(Base):
     campaign_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     body: Mapped[str] = mapped_column(Text)
+    # The W3C trace context current when the alert was queued (None when tracing is off), so
+    # the delivery span links to the Service Request that caused it.
+    traceparent: Mapped[str | None] = mapped_column(String(55), nullable=True)
 
     __table_args__ = (Index("ix_alerts_recipient", "recipient_party_id", "id"),)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from chfw_api.domain.hub_status import HubStatus
 from chfw_api.persistence.tables.base import Base, UtcDateTime
 
 
@@ -64,7 +65,7 @@ class CampaignHubRow(Base):
     gas_supplier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     in_pilot: Mapped[bool] = mapped_column(Boolean, default=False)
     in_default_list: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    status: Mapped[str] = mapped_column(String(16), default="eligible")
+    status: Mapped[str] = mapped_column(String(16), default=HubStatus.ELIGIBLE.value)
     planned_activation_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,121 @@
+"""Large Service Requests (issue #12.5): the extra memory a 300,000-GUID SR 11.7 costs the API
+process, accepted and refused, unsigned and signed, against the bar (150 MB) and the body size.
+
+One estate (default 800,000 hubs, the largest supplier holding over 300,000), one fresh
+database, a real `chfw serve` and `chfw worker` as subprocesses. Before each request the API
+process's peak-RSS mark is reset (`/proc/PID/clear_refs`, value 5), so the figure is that
+request's own peak over the resident size it started from:
+
+  accepted            300,000 of the largest supplier's GUIDs, unsigned
+  accepted, signed    the same hubs again (a new date), XMLDSig-signed: the signature is over
+                      the whole document, so its tree must be built
+  unknown GUIDs       300,000 GUIDs not in the inventory: refused, each GUID named
+  over the limit      one GUID more than CHFW_MAX_REQUEST_GUIDS: refused E110021 before the
+                      body is parsed
+
+The floor column is the body's own size: reading the body at all costs that much.
+
+    .venv/bin/python bench/large_request.py                      # SQLite
+    .venv/bin/python bench/large_request.py --backend postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chfw_api.demo.api import Api, instruction
+from chfw_api.demo.script import RELEASE
+from chfw_api.estate import write_sample_estate
+from national import Server, _database, _prepare, _rows, _timed_process  # type: ignore[import-not-found]
+
+BAR_MB = 150.0
+
+
+def _reset_peak(pid: int) -> float:
+    """Reset the process's peak-RSS mark; its resident MB now."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024
+
+
+def _peak(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1024
+
+
+def _fake_guids(n: int) -> list[str]:
+    return ["-".join(f"{(0xEE << 56 | i) >> s & 0xFF:02X}" for s in range(56, -8, -8))
+            for i in range(n)]  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hubs", type=int, default=800_000)
+    ap.add_argument("--guids", type=int, default=300_000)
+    ap.add_argument("--backend", default="sqlite")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chfw-large-sr-") as tmp:
+        work = Path(tmp)
+        estate = write_sample_estate(work / "estate", hubs=args.hubs, suppliers=6, seed=3)
+        url, drop = _database(args.backend, work)
+        server: Server | None = None
+        try:
+            keys = _prepare(url, estate.parties_json)
+            env = {**os.environ, "CHFW_DATABASE_URL": url, "CHFW_LOG_LEVEL": "WARNING"}
+            _timed_process([sys.executable, "-m", "chfw_api.cli", "inventory", "import",
+                            str(estate.hubs_csv)], env)  # fmt: skip
+            server = Server({"database_url": url, "gateway_root": str(work / "gateway"),
+                             "reports_dir": str(work / "reports"), "log_level": "WARNING",
+                             "max_request_guids": args.guids}, work / "logs")  # fmt: skip
+            parties = json.loads(estate.parties_json.read_text())
+            api = Api(server.url, keys=keys, dcc=parties["dcc"]["user_id"])
+            models = sorted(r[0] for r in _rows(url, "SELECT DISTINCT model FROM hubs"))
+            release = api.dcc("POST", "/api/v1/releases", json={**RELEASE, "model": models[0]})
+            cid = api.dcc("POST", "/api/v1/campaigns", json={
+                "release_id": release["id"], "reason": "large request bench",
+                "device_models": models})["campaign_id"]  # fmt: skip
+            supplier_id, supplier = _rows(url, (
+                "SELECT p.id, p.code FROM parties p JOIN hubs h ON h.import_supplier_id = p.id "
+                "GROUP BY p.id, p.code ORDER BY count(*) DESC LIMIT 1"))[0]  # fmt: skip
+            mine = [r[0] for r in _rows(url, (
+                f"SELECT guid FROM hubs WHERE import_supplier_id = {supplier_id} "
+                f"ORDER BY guid LIMIT {args.guids}"))]  # fmt: skip
+            if len(mine) < args.guids:
+                raise SystemExit(f"the largest supplier has {len(mine)} hubs; use more --hubs")
+            when = datetime.now(UTC) + timedelta(days=60)
+            cases = [
+                ("accepted", mine, False),
+                ("unknown GUIDs", _fake_guids(args.guids), False),
+                ("over the limit", _fake_guids(args.guids + 1), False),
+                ("accepted, signed", mine, True),
+            ]
+            print(f"{'case':18s} {'code':8s} {'seconds':>8s} {'extra MB':>9s} "
+                  f"{'body MB':>8s}  bar {BAR_MB:.0f} MB")  # fmt: skip
+            for i, (name, guids, signed) in enumerate(cases):
+                if signed:
+                    api.register_certificate(supplier, serial=7, now=datetime.now(UTC))
+                body = instruction(cid, "SafeLaunch", when + timedelta(days=i), guids)
+                base = _reset_peak(server.api.pid)
+                start = time.perf_counter()
+                answer = api.sr(supplier, "11.7", body)
+                seconds = time.perf_counter() - start
+                extra = _peak(server.api.pid) - base
+                print(f"{name:18s} {answer.code:8s} {seconds:8.2f} {extra:9.0f} "
+                      f"{len(body) / 2**20:8.1f}  {'ok' if extra <= BAR_MB else 'OVER'}",
+                      flush=True)  # fmt: skip
+        finally:
+            if server is not None:
+                server.stop()
+            drop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

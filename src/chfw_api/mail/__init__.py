@@ -1,0 +1,1 @@
+"""Email adapters (issue #14): address validation, SMTP sending, DKIM signing."""
