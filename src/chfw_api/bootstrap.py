@@ -16,6 +16,7 @@ from chfw_api.duis.alert_signing import BodySigner, make_body_signer
 from chfw_api.duis.alerts import render_alert
 from chfw_api.duis.signature import certificate_problem
 from chfw_api.gateway.xml import render_file
+from chfw_api.mail.addresses import normalised_address
 from chfw_api.persistence.database import make_engine, make_session_factory
 from chfw_api.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from chfw_api.services import consequences
@@ -40,6 +41,7 @@ class Container:
             handle=consequences.handle,  # the one handler table (docs/architecture.md)
             render_file=render_file,  # gateway files to CSPs, rendered by the gateway adapter
             certificate_problem=certificate_problem,  # suppliers' signing certificates (DUIS)
+            email_address=normalised_address,  # email contacts' addresses (email-validator)
             email_sender=Sender(self.settings.email_from, self.settings.email_from_name),
         )
 

@@ -20,11 +20,11 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from chfw_api.bootstrap import Container
-from chfw_api.delivery.retry import RetryPolicy
 from chfw_api.demo.mailserver import MailServer
-from chfw_api.domain import campaign_events as ev
+from chfw_api.domain.campaign import events as ev
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.email_outbox import EmailState
+from chfw_api.domain.retry import RetryPolicy
 from chfw_api.domain.stages import Stage
 from chfw_api.mail.dkim import DkimSigner
 from chfw_api.mail.job import counted

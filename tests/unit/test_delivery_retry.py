@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chfw_api.delivery.retry import (
+from chfw_api.domain.retry import (
     DEFAULT_SCHEDULE,
     HttpResult,
     RetryPolicy,

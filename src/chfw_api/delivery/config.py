@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chfw_api.delivery.retry import RetryPolicy
+from chfw_api.domain.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from chfw_api.config import Settings

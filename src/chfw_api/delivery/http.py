@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from chfw_api.delivery.retry import HttpResult
 from chfw_api.delivery.urls import IpNetwork, refusal
+from chfw_api.domain.retry import HttpResult
 
 MAX_RESPONSE_BYTES = 64 * 1024
 _UNCHECKED = "unchecked"

@@ -35,8 +35,8 @@ from chfw_api.delivery import signing
 from chfw_api.delivery.batching import batch_body, batch_id
 from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.http import HttpSender
-from chfw_api.delivery.retry import HttpResult, Judgement, Verdict, judge
 from chfw_api.delivery.urls import parse_networks
+from chfw_api.domain.retry import HttpResult, Judgement, Verdict, judge
 from chfw_api.domain.subscriptions import DueDelivery, EndpointTarget, Outcome, OutcomeKind
 from chfw_api.observability import tracing
 from chfw_api.observability.metrics import DELIVERY_OUTCOMES

@@ -9,7 +9,7 @@ An event that owes DCC Alerts carries them (`OwesAlerts.alerts`): who may read w
 domain's rule (e.g. `domain/instruction_alerts.py`) and is settled where the facts are at hand.
 The alert handler stores them in order and notes the IDs the outbox gave them in `stored`, the
 one field a handler fills, for a use case that answers with alert IDs after it commits.
-Campaign stage changes are `domain/campaign_events.py`'s; the aggregate appends them.
+Campaign stage changes are `domain/campaign/events.py`'s; the aggregate appends them.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from chfw_api.domain.releases import Priority, Severity
 
 if TYPE_CHECKING:
     from chfw_api.domain.campaign import Campaign
-    from chfw_api.domain.campaign_events import CampaignEvent
+    from chfw_api.domain.campaign.events import CampaignEvent
 
 MAX_DESCRIPTION = 4000
 """Hub statuses that mean the campaign's firmware has gone out: until one hub of a campaign

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from chfw_api.delivery.retry import RetryPolicy
 from chfw_api.domain.email_outbox import ClaimedEmail
+from chfw_api.domain.retry import RetryPolicy
 from chfw_api.mail.smtp import SendResult, SmtpSender, sender_from
 from chfw_api.observability import metrics
 from chfw_api.services.email_delivery import SendReport, send_due_emails

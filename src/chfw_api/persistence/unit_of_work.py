@@ -79,6 +79,7 @@ class SqlAlchemyUnitOfWork:
         handle: Callable[[DomainEvent, SqlAlchemyUnitOfWork], None] = _no_consequences,
         render_file: FileRenderer | None = None,
         certificate_problem: Callable[[str], str | None] | None = None,
+        email_address: Callable[[str], str] | None = None,
         email_sender: Sender | None = None,
     ) -> None:
         self._session_factory = session_factory
@@ -88,6 +89,7 @@ class SqlAlchemyUnitOfWork:
         self._handle = handle  # services.consequences.handle: the one handler table
         self._render_file = render_file
         self._certificate_problem = certificate_problem
+        self._email_address = email_address
         self._events: deque[DomainEvent] = deque()
         self._email_sender = email_sender or Sender("chfw-notices@dcc.example")
         self._session: Session | None = None
@@ -152,6 +154,11 @@ class SqlAlchemyUnitOfWork:
         if self._certificate_problem is None:
             raise RuntimeError("this unit of work was built without a certificate check")
         return self._certificate_problem(pem)
+
+    def email_address(self, address: str) -> str:
+        if self._email_address is None:
+            raise RuntimeError("this unit of work was built without an email address check")
+        return self._email_address(address)
 
     def record(self, event: DomainEvent) -> None:
         """Note that `event` happened; its consequences run when this unit of work commits."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from chfw_api.domain import alerts as a
-from chfw_api.domain import campaign_events as ev
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.campaign import events as ev
+from chfw_api.domain.campaign.views import HubCounts, SupplierShare
 from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.releases import FirmwareRelease
 from chfw_api.domain.stages import HELD, Outcome, Stage

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_events import RolloutDecisionMade
-from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.campaign.events import RolloutDecisionMade
+from chfw_api.domain.campaign.views import HubCounts, SupplierShare
 from chfw_api.domain.incidents import Incident, IncidentStatus
 from chfw_api.domain.reports import EstateRow, Report
 

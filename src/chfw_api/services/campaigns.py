@@ -12,8 +12,8 @@ from datetime import datetime
 
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign, CplEntry, Targeting, campaigns_superseded_by
-from chfw_api.domain.campaign_events import CampaignEvent, RolloutDecisionMade
-from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.campaign.events import CampaignEvent, RolloutDecisionMade
+from chfw_api.domain.campaign.views import HubCounts, SupplierShare
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.errors import NotFound
 from chfw_api.domain.events import CampaignMoved

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_events import RolloutDecisionMade
-from chfw_api.domain.campaign_views import HubCounts
+from chfw_api.domain.campaign.events import RolloutDecisionMade
+from chfw_api.domain.campaign.views import HubCounts
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.csp_uploads import UploadKind
 from chfw_api.domain.deadlines import Due, SupplierProgress, others_next, supplier_actions

@@ -12,7 +12,6 @@ from chfw_api.domain.clock import Clock
 from chfw_api.domain.email_notices import NOTICE_KINDS, OPTION1_KINDS, EmailContact
 from chfw_api.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from chfw_api.domain.parties import Caller, Party, PartyKind
-from chfw_api.mail.addresses import normalised_address
 from chfw_api.services.unit_of_work import UnitOfWork
 
 
@@ -74,7 +73,7 @@ def add_contact(
     actor: str,
 ) -> EmailContact:
     """A new mailbox for a party; the Option 1 notices (N70, N75, N78, N79) unless named."""
-    address = normalised_address(address)
+    address = uow.email_address(address)
     kinds = _notices(notices)
     now = clock.now()
     with uow:
@@ -138,7 +137,7 @@ def load_contacts(uow: UnitOfWork, clock: Clock, *, document: dict[str, Any]) ->
     added = 0
     for supplier in document.get("suppliers", []):
         for spec in supplier.get("email_contacts", []):
-            address = normalised_address(spec["address"])
+            address = uow.email_address(spec["address"])
             with uow:
                 party = _party(uow, supplier["user_id"])
                 exists = uow.emails.find_contact(party.id, address) is not None

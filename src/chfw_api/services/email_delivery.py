@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from chfw_api.delivery.retry import RetryPolicy
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.email_outbox import ClaimedEmail, EmailAttempt, EmailRecord, EmailState
+from chfw_api.domain.retry import RetryPolicy
 from chfw_api.services.unit_of_work import UnitOfWork
 
 

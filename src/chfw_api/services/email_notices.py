@@ -13,8 +13,8 @@ from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_events import CampaignEvent
-from chfw_api.domain.campaign_views import SupplierShare
+from chfw_api.domain.campaign.events import CampaignEvent
+from chfw_api.domain.campaign.views import SupplierShare
 from chfw_api.domain.email_notices import (
     NOTICE_KINDS,
     CampaignFacts,

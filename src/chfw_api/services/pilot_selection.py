@@ -8,7 +8,7 @@ from datetime import datetime
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain.audit import AuditRecord
-from chfw_api.domain.campaign_views import SupplierShare
+from chfw_api.domain.campaign.views import SupplierShare
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.deadlines import preferred_list_due
 from chfw_api.domain.events import PilotListsChosenByDcc

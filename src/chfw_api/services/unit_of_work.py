@@ -127,6 +127,10 @@ class UnitOfWork(Protocol):
         """A port: why a supplier's signing certificate could never verify a request (not
         ECDSA P-256, unreadable), or None; the DUIS adapter answers (wired by bootstrap)."""
 
+    def email_address(self, address: str) -> str:
+        """A port: the address as it will be used, or `ValidationFailed` naming it and why it
+        cannot be one; the mail adapter answers (email-validator, wired by bootstrap)."""
+
     def record(self, event: DomainEvent) -> None:
         """Note that `event` happened; its consequences (`services.consequences`) run in this
         transaction before it commits."""

@@ -24,8 +24,8 @@ from typing import Any, Self
 from chfw_api.domain.alerts import PendingAlert
 from chfw_api.domain.audit import AuditRecord
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_events import RolloutDecisionMade
-from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.campaign.events import RolloutDecisionMade
+from chfw_api.domain.campaign.views import HubCounts, SupplierShare
 from chfw_api.domain.events import DomainEvent
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.hub_status import HubStatus

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from chfw_api.api.html.markup import Markup, humanise, join, render, time_left, when
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.campaign_events import RolloutDecisionMade
+from chfw_api.domain.campaign.events import RolloutDecisionMade
 from chfw_api.domain.incidents import Incident
 from chfw_api.services.dcc_dashboard import ActionDue, AlertLine
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.campaign import Campaign, CplEntry, DecisionRecord, Targeting
-from chfw_api.domain.campaign_views import HubCounts, SupplierShare
+from chfw_api.domain.campaign.views import HubCounts, SupplierShare
 from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import TERMINAL

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chfw_api.domain.campaign_events import RolloutDecisionMade
+from chfw_api.domain.campaign.events import RolloutDecisionMade
 from chfw_api.domain.incidents import Incident, IncidentStatus, PendingEffect, RolloutDecision
 from chfw_api.domain.releases import Severity
 from chfw_api.domain.stages import Stage

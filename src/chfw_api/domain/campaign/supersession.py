@@ -3,7 +3,7 @@
 Rule chosen where the paper is silent: supersession applies to campaigns that have not begun
 safe launch, a merely notified one included: deploying the older release to the estate would be
 wasted bandwidth. (The aggregate refuses `supersede` once safe launch has begun: see
-`campaign_guards`.)
+`guards`.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from chfw_api.domain.campaign_terms import CplEntry
+from chfw_api.domain.campaign.terms import CplEntry
 from chfw_api.domain.stages import Command
 
 if TYPE_CHECKING:

@@ -5,10 +5,10 @@ that depend on the campaign itself (an operational/security release never pilots
 they refuse raises `IllegalTransition` naming the commands that *are* allowed (X5). Date rules
 (six calendar months, BR1.2/AD03) raise `ValidationFailed`. Nothing changes unless all checks pass.
 
-The rules read on their own elsewhere: the release, targeting and date rules in `campaign_terms`,
-the dates a triage decision may set in `campaign_decisions`, the moves `tick` makes in
-`campaign_timetable`, the guards in `campaign_guards`, supersession in `campaign_supersession`
-and what deploys, and may be instructed, when in `campaign_deployment`.
+The rules read on their own elsewhere: the release, targeting and date rules in `terms`,
+the dates a triage decision may set in `decisions`, the moves `tick` makes in
+`timetable`, the guards in `guards`, supersession in `supersession`
+and what deploys, and may be instructed, when in `deployment`.
 
 Each command returns the events it caused; `campaign_events` says which DCC Alert each owes.
 """
@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from chfw_api.domain.calendar import add_months
-from chfw_api.domain.campaign_decisions import DecisionRecord as DecisionRecord
-from chfw_api.domain.campaign_decisions import dates_after, new_end_problems
-from chfw_api.domain.campaign_deployment import DEPLOYING, accepts_instruction, automatic_time
-from chfw_api.domain.campaign_events import (  # noqa: F401  (re-exported)
+from chfw_api.domain.campaign.decisions import DecisionRecord as DecisionRecord
+from chfw_api.domain.campaign.decisions import dates_after, new_end_problems
+from chfw_api.domain.campaign.deployment import DEPLOYING, accepts_instruction, automatic_time
+from chfw_api.domain.campaign.events import (  # noqa: F401  (re-exported)
     AutomaticDateMoved,
     CampaignClosed,
     CampaignEvent,
@@ -39,12 +39,12 @@ from chfw_api.domain.campaign_events import (  # noqa: F401  (re-exported)
     SafeLaunchStarted,
     alert_code_for,
 )
-from chfw_api.domain.campaign_guards import refusal, refuse_unless_allowed
-from chfw_api.domain.campaign_supersession import (
+from chfw_api.domain.campaign.guards import refusal, refuse_unless_allowed
+from chfw_api.domain.campaign.supersession import (
     campaigns_superseded_by as campaigns_superseded_by,
 )
-from chfw_api.domain.campaign_supersession import supersedes
-from chfw_api.domain.campaign_terms import (  # noqa: F401  (re-exported)
+from chfw_api.domain.campaign.supersession import supersedes
+from chfw_api.domain.campaign.terms import (  # noqa: F401  (re-exported)
     MAX_PILOT_MONTHS,
     NOTICE_MONTHS,
     automatic_date_problems,
@@ -55,9 +55,9 @@ from chfw_api.domain.campaign_terms import (  # noqa: F401  (re-exported)
     pilot_problems,
     said,
 )
-from chfw_api.domain.campaign_terms import CplEntry as CplEntry
-from chfw_api.domain.campaign_terms import Targeting as Targeting
-from chfw_api.domain.campaign_timetable import next_timed_move
+from chfw_api.domain.campaign.terms import CplEntry as CplEntry
+from chfw_api.domain.campaign.terms import Targeting as Targeting
+from chfw_api.domain.campaign.timetable import next_timed_move
 from chfw_api.domain.errors import Problem
 from chfw_api.domain.incidents import PENDING_EFFECT, RolloutDecision
 from chfw_api.domain.stages import (  # noqa: F401  (re-exported)
@@ -193,7 +193,7 @@ class Campaign:
 
     @property
     def deploying_stage(self) -> DeploymentKind | None:
-        """What firmware deploys in the current stage, if any (`campaign_deployment`)."""
+        """What firmware deploys in the current stage, if any (`deployment`)."""
         return DEPLOYING.get(self.stage)
 
     def may_deploy(self, kind: DeploymentKind) -> bool:
@@ -203,7 +203,7 @@ class Campaign:
 
     def may_instruct(self, kind: DeploymentKind) -> bool:
         """Whether a supplier's instruction (SR 11.7) of that kind may be accepted now; see
-        `campaign_deployment.accepts_instruction`."""
+        `deployment.accepts_instruction`."""
         return accepts_instruction(self, kind)
 
     def automatic_activation_at(self, kind: DeploymentKind) -> datetime | None:
@@ -211,7 +211,7 @@ class Campaign:
         return automatic_time(self, kind)
 
     def is_superseded_by(self, release: CplEntry) -> bool:
-        """AD13: see `campaign_supersession.supersedes`."""
+        """AD13: see `supersession.supersedes`."""
         return supersedes(release, self)
 
     def allowed_commands(self) -> list[Command]:
@@ -310,7 +310,7 @@ class Campaign:
     ) -> list[CampaignEvent]:
         """BR6.3/6.4: proceed, pause, delay the end, stop, suspend; then resume or stop.
 
-        `new_end` moves the end date (`campaign_decisions.new_end_problems` says when it is
+        `new_end` moves the end date (`decisions.new_end_problems` says when it is
         required, optional or refused)."""
         command = Command(decision.value)
         self._require(command, now, actor, reason)

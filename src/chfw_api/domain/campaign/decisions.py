@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chfw_api.domain.calendar import add_months
-from chfw_api.domain.campaign_terms import MAX_PILOT_MONTHS, automatic_date_spent, aware
+from chfw_api.domain.campaign.terms import MAX_PILOT_MONTHS, automatic_date_spent, aware
 from chfw_api.domain.errors import Problem
 from chfw_api.domain.incidents import RolloutDecision
 
