@@ -36,8 +36,8 @@ DEMO_HUBS ?= 100000
 demo: install
 	$(BIN)/chfw demo --hubs $(DEMO_HUBS) --out var
 
-## test: every test, integration tests on SQLite and on PostgreSQL (127.0.0.1:5432), the two
-## backends side by side (scripts/test.sh; CHFW_TEST_BACKENDS picks them)
+## test: every test, integration tests on SQLite and on PostgreSQL (127.0.0.1:5432), in lanes
+## run side by side: one per backend, one for the rest (scripts/test.sh; CHFW_TEST_BACKENDS)
 test: install
 	BIN=$(BIN) scripts/test.sh
 
