@@ -83,7 +83,7 @@ def container(database_url: str, tmp_path: Path, sign_alerts: bool) -> Iterator[
         # lanes on two cores) once took longer than 0.5 s to answer a loopback POST.
         webhook_timeout_seconds=30.0,
         webhook_connect_timeout_seconds=10.0,
-        delivery_lease_seconds=30,
+        delivery_lease_seconds=120,  # outlasts the request timeout, as Settings requires
         delivery_poll_seconds=0.05,
         dcc_signing_key_file=key,
         dcc_signing_cert_file=cert,
