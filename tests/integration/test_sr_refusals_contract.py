@@ -14,9 +14,11 @@ from lxml import etree
 from sqlalchemy import text
 
 from chfw_api.bootstrap import Container
+from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.duis.schema import validate
 from chfw_api.services import estate_status
 from tests.conftest import START
+from tests.integration import snapshot
 from tests.integration import sr_builder as sr
 from tests.integration.campaign_fixtures import (
     NEW_VERSION,
@@ -356,3 +358,21 @@ def test_a_hub_activated_without_an_instruction_is_already_updated(
     reasons = _reasons(doc)
     assert reasons[activated][0] == "E110712" and "updated" in reasons[activated][1]
     assert reasons[distributed][0] == "E110715"
+
+
+def test_a_request_over_the_guid_limit_changes_nothing(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    """#12.5: more GUIDs than CHFW_MAX_REQUEST_GUIDS is refused E110021 before the body is
+    parsed; not a row, a counter or a file changes."""
+    # covers: X5
+    hubs = load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    over = container.settings.max_request_guids + 1
+    named = [*hubs.a_only, *(guid_from_int(0xEE00_0000_0000_0000 + i) for i in range(over))]
+    before = snapshot.take(container.engine)
+    r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(
+        cid, START + timedelta(days=40), named[:over])))  # fmt: skip
+    assert (r.status_code, sr.code(doc)) == (413, "E110021"), r.text
+    assert f"{over:,} GUIDs" in r.text
+    assert snapshot.differences(before, snapshot.take(container.engine)) == []
