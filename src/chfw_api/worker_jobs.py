@@ -20,7 +20,7 @@ def worker_jobs() -> list[PeriodicJob]:
     from chfw_api.gateway.writer import write_pending_files
     from chfw_api.mail.job import send_emails
     from chfw_api.services.automatic_deployment import deploy_at_automatic_time
-    from chfw_api.services.campaigns import tick as campaign_tick
+    from chfw_api.services.campaign_tick import tick as campaign_tick
     from chfw_api.services.estate_status import produce_reports
     from chfw_api.services.hub_tallies import fold_hub_tallies
     from chfw_api.services.instruction_jobs import advance_instruction_jobs

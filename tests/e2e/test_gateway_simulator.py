@@ -16,7 +16,7 @@ from chfw_api.gateway.simulator import CspSimulator, SimConfig, Task
 from chfw_api.gateway.writer import write_pending_files
 from chfw_api.services import parties as party_service
 from chfw_api.services.automatic_deployment import deploy_at_automatic_time
-from chfw_api.services.campaigns import tick
+from chfw_api.services.campaign_tick import tick
 from chfw_api.services.gateway_outbound import forward_instruction
 from tests.conftest import START
 from tests.integration import conftest as integration

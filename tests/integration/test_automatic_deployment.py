@@ -11,7 +11,7 @@ from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.gateway.xml import FileKind, GatewayFile, parse_file
 from chfw_api.services.automatic_deployment import deploy_at_automatic_time
-from chfw_api.services.campaigns import tick
+from chfw_api.services.campaign_tick import tick
 from tests.conftest import START
 from tests.integration import sr_builder as sr
 from tests.integration.conftest import SUPPLIER_A, Estate

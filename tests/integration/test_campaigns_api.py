@@ -12,7 +12,7 @@ from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.duis.schema import validate
 from chfw_api.services.audit import verify
-from chfw_api.services.campaigns import tick
+from chfw_api.services.campaign_tick import tick
 from tests.conftest import START
 from tests.integration.campaign_fixtures import (
     NEW_VERSION,

@@ -18,6 +18,7 @@ from chfw_api.api.routes import (
     csp,
     csp_oversight,
     dashboard,
+    eligible_hubs,
     email_contacts,
     email_outbox,
     feed,
@@ -59,6 +60,7 @@ def create_app(container: Container) -> FastAPI:
         inventory,
         releases,
         campaigns,
+        eligible_hubs,
         incidents,
         service_requests,
         csp,  # CSP Management Gateway (issue #6)

@@ -15,7 +15,7 @@ def tick(database_url: DbUrl = None) -> None:
     """Perform every automatic campaign step that has fallen due, then forward hubs nobody
     instructed whose automatic time has come (BR3.6); the worker runs both."""
     from chfw_api.services.automatic_deployment import deploy_at_automatic_time
-    from chfw_api.services.campaigns import tick as run_tick
+    from chfw_api.services.campaign_tick import tick as run_tick
 
     c = _container(database_url)
     report = run_tick(c.uow, c.clock)

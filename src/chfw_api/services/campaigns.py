@@ -1,4 +1,5 @@
-"""Campaign use cases: DCC creates and steers campaigns; the clock moves them on (tick).
+"""Campaign use cases: DCC creates and steers campaigns (the clock moves them on in
+`services/campaign_tick.py`).
 
 Each use case is one transaction: the state change, its audit rows and the alerts it owes are
 committed together or not at all (X1, X4).
@@ -337,46 +338,6 @@ def decide(
             decision, now=now, actor=caller.code, reason=reason, new_end=new_end
         ),
     )
-
-
-@dataclass(frozen=True)
-class TickReport:
-    campaigns: int
-    events: int
-
-
-def tick(uow_factory: Callable[[], UnitOfWork], clock: Clock) -> TickReport:
-    """Perform every automatic step that has fallen due, one campaign per transaction.
-
-    Idempotent: a second run at the same time finds nothing due.
-    """
-    now = clock.now()
-    with uow_factory() as uow:
-        ids = [c.campaign_id for c in uow.campaigns.list_all(active_only=True)]
-    moved = events_total = 0
-    for cid in ids:
-        with uow_factory() as uow:
-            campaign = uow.campaigns.get(cid, for_update=True)
-            if campaign is None:
-                continue
-            events = campaign.tick(now)
-            if not events:
-                continue
-            uow.campaigns.save(campaign)
-            record_events(
-                uow,
-                campaign=campaign,
-                release=release_of(uow, int(campaign.release.release_id or 0)),
-                events=events,
-                actor=SYSTEM,
-                action="tick",
-                reason="automatic step fell due",
-                now=now,
-            )
-            uow.commit()
-            moved += 1
-            events_total += len(events)
-    return TickReport(campaigns=moved, events=events_total)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from chfw_api.domain.errors import DomainError, Forbidden, NotFound
 from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import Command, Stage
-from chfw_api.services import campaigns
+from chfw_api.services import campaign_tick, campaigns
 from tests.unit.services.estate import (
     ALPHA,
     ALPHA_HUBS,
@@ -187,15 +187,15 @@ def test_tick_starts_a_scheduled_pilot_once(uow: FakeUnitOfWork, clock: FakeCloc
         start=T0 + timedelta(days=10),
         end=T0 + timedelta(days=40),
     )
-    assert campaigns.tick(uow, clock) == campaigns.TickReport(campaigns=0, events=0)
+    assert campaign_tick.tick(uow, clock) == campaign_tick.TickReport(campaigns=0, events=0)
     clock.advance(timedelta(days=10))
     events_before = len(uow.world.events)
-    assert campaigns.tick(uow, clock) == campaigns.TickReport(campaigns=1, events=1)
+    assert campaign_tick.tick(uow, clock) == campaign_tick.TickReport(campaigns=1, events=1)
     assert uow.world.campaigns[cid].stage is Stage.PILOTING
     (moved,) = uow.world.events[events_before:]
     assert (moved.action, {al.recipient for al in moved.alerts}) == (
         "tick",
         {ALPHA.code, BETA.code},
     )
-    assert campaigns.tick(uow, clock) == campaigns.TickReport(campaigns=0, events=0)
+    assert campaign_tick.tick(uow, clock) == campaign_tick.TickReport(campaigns=0, events=0)
     assert len(uow.world.events) == events_before + 1

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field, StrictInt
 
-from chfw_api.api.deps import CallerDep, ContainerDep, DccDep
-from chfw_api.api.fields import EUI64, WHOLE, Bool, Instant, RequestBody, reason, rules
+from chfw_api.api.deps import ContainerDep, DccDep
+from chfw_api.api.fields import WHOLE, Bool, Instant, RequestBody, reason, rules
 from chfw_api.domain.campaign import Campaign
-from chfw_api.domain.identifiers import normalise_eui64
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import Command, Stage
 from chfw_api.services import campaigns as svc
@@ -177,22 +176,6 @@ class DecisionRead(BaseModel):
     before_stage: Stage | None
     after_stage: Stage
     new_end: datetime | None
-
-
-class EligibleHubRead(BaseModel):
-    guid: str
-    model: str
-    csp_region: str
-    from_version: str
-    as_import_supplier: bool
-    as_gas_supplier: bool
-    in_pilot: bool
-    status: str
-
-
-class EligiblePage(BaseModel):
-    items: list[EligibleHubRead]
-    next_after: str | None
 
 
 @router.post(
@@ -381,22 +364,3 @@ def list_decisions(campaign_id: CampaignId, caller: DccDep, c: ContainerDep) -> 
         )
         for d in found
     ]
-
-
-@router.get("/{campaign_id}/eligible-hubs", responses=PROBLEMS)
-def eligible_hubs(
-    campaign_id: CampaignId,
-    caller: CallerDep,
-    c: ContainerDep,
-    after: Annotated[str | None, Query(pattern=EUI64, description="GUID cursor")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> EligiblePage:
-    """The eligible list (BR2.1): a supplier sees only its own hubs, with its roles on each."""
-    cursor = normalise_eui64(after, what="cursor GUID") if after else None
-    items = svc.eligible_hubs(
-        c.uow(read_only=True), caller=caller, campaign_id=campaign_id, after=cursor, limit=limit
-    )
-    return EligiblePage(
-        items=[EligibleHubRead(**vars(h)) for h in items],
-        next_after=items[-1].guid if len(items) == limit else None,
-    )
