@@ -9,9 +9,13 @@ from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.domain.pilot import (
     PilotCandidate,
     SelectionRules,
+    _rank,
+    choose_by_rules,
     compose,
+    in_pool,
     select_by_rules,
     shortfall,
+    wanted,
 )
 
 A, B = 1, 2
@@ -113,3 +117,25 @@ def test_count_rule_and_shortfall() -> None:
     assert len(picked) == 4
     assert shortfall(picked, hubs, minimum=5) == {A: 1, B: 5}
     assert shortfall(picked, hubs, minimum=4) == {B: 4}
+
+
+@given(
+    seed=st.integers(0, 1000),
+    count=st.one_of(st.none(), st.integers(0, 250)),
+    pct=st.floats(0.5, 100),
+)
+def test_a_streamed_sample_is_the_sorted_pools_head(
+    seed: int, count: int | None, pct: float
+) -> None:
+    # covers: BR2.2
+    # The candidates stream through a bounded heap (a 5,000,000-hub supplier's sample holds
+    # only the sample): the result must be what sorting the whole pool gives.
+    hubs = [cand(i, friendly_customer=i % 11 == 0, pilot_excluded=i % 23 == 0) for i in range(220)]
+    rules = SelectionRules(hub_count=count, percentage=None if count is not None else pct,
+                           regions=frozenset({"North", "Central"}), seed=seed)  # fmt: skip
+    pool = [h for h in hubs if in_pool(h, rules)]
+    reference = sorted(pool, key=lambda h: (not h.friendly_customer, _rank(seed, h.guid)))
+    want = wanted(rules, len(pool))
+    streamed = choose_by_rules(iter(hubs), rules, pool_size=len(pool))
+    assert streamed == reference[:want]
+    assert select_by_rules(hubs, rules) == sorted(h.guid for h in reference[:want])

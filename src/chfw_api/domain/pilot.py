@@ -11,6 +11,7 @@ friendly customers (AD05), then a repeatable seeded order.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,24 +52,48 @@ def _rank(seed: int, guid: str) -> bytes:
     return hashlib.blake2b(f"{seed}:{guid}".encode(), digest_size=8).digest()
 
 
-def select_by_rules(candidates: Iterable[PilotCandidate], rules: SelectionRules) -> list[str]:
-    """Sample a supplier's own candidates: friendly customers first (AD05), then seeded order."""
-    pool = [
-        c
-        for c in candidates
-        if not c.pilot_excluded
+def in_pool(c: PilotCandidate, rules: SelectionRules) -> bool:
+    """May the rules pick this candidate at all (BR2.2 filters, RA03 exclusions)?"""
+    return (
+        not c.pilot_excluded
         and c.guid not in rules.exclude
         and (not rules.regions or c.csp_region in rules.regions)
         and (not rules.models or c.model in rules.models)
-    ]
+    )
+
+
+def wanted(rules: SelectionRules, pool_size: int) -> int:
+    """How many hubs the rules ask for out of a pool of `pool_size`."""
     if rules.hub_count is not None:
-        want = rules.hub_count
-    elif rules.percentage is not None:
-        want = math.ceil(len(pool) * rules.percentage / 100)
-    else:
-        want = 0
-    pool.sort(key=lambda c: (not c.friendly_customer, _rank(rules.seed, c.guid)))
-    return sorted(c.guid for c in pool[: max(0, want)])
+        return max(0, rules.hub_count)
+    if rules.percentage is not None:
+        return max(0, math.ceil(pool_size * rules.percentage / 100))
+    return 0
+
+
+def choose_by_rules(
+    candidates: Iterable[PilotCandidate], rules: SelectionRules, *, pool_size: int | None = None
+) -> list[PilotCandidate]:
+    """The chosen candidates: friendly customers first (AD05), then seeded order.
+
+    Memory follows the sample, not the supplier: the candidates stream through a heap of the
+    `wanted` best (a 5,000,000-hub supplier's 300-hub sample holds 300). A percentage needs
+    the pool's size first: pass `pool_size` (counted with `in_pool` over a first stream), or
+    the pool is held to count it.
+    """
+    pool: Iterable[PilotCandidate] = (c for c in candidates if in_pool(c, rules))
+    if rules.hub_count is None and pool_size is None:
+        pool = list(pool)
+        pool_size = len(pool)
+    want = wanted(rules, pool_size or 0)
+    return heapq.nsmallest(
+        want, pool, key=lambda c: (not c.friendly_customer, _rank(rules.seed, c.guid))
+    )
+
+
+def select_by_rules(candidates: Iterable[PilotCandidate], rules: SelectionRules) -> list[str]:
+    """Sample a supplier's own candidates (BR2.2): the chosen GUIDs, sorted."""
+    return sorted(c.guid for c in choose_by_rules(candidates, rules))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ CSP's default list, every supplier's preferred list, production-proving hubs and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +21,14 @@ from chfw_api.domain.events import (
 )
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.parties import Caller, PartyKind
-from chfw_api.domain.pilot import PilotComposition, SelectionRules, compose, select_by_rules
+from chfw_api.domain.pilot import (
+    PilotCandidate,
+    PilotComposition,
+    SelectionRules,
+    choose_by_rules,
+    compose,
+    in_pool,
+)
 from chfw_api.domain.service_request_results import (
     GuidReason,
     GuidRejection,
@@ -185,11 +192,20 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
         exclude=frozenset(r.exclude),
         seed=r.seed if r.seed is not None else 0,
     )
-    candidates = [
-        c
-        for c in uow.pilot.supplier_candidates(row_id, caller.party_id)
-        if not c.production_proving
-    ]
+
+    def candidates() -> Iterator[PilotCandidate]:
+        return (
+            c
+            for c in uow.pilot.supplier_candidates(row_id, caller.party_id)
+            if not c.production_proving
+        )
+
+    # A share needs the pool's size first: one streamed pass counts it, a second samples, so
+    # memory follows the sample, never the supplier's hubs.
+    pool_size = (
+        None if rules.hub_count is not None else sum(1 for c in candidates() if in_pool(c, rules))
+    )
+    chosen = choose_by_rules(candidates(), rules, pool_size=pool_size)
     rules_doc: dict[str, object] = {
         "hub_count": r.hub_count,
         "percentage": str(r.percentage) if r.percentage is not None else None,
@@ -199,10 +215,7 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
         "seed": rules.seed,
     }
     return _Choice(
-        select_by_rules(candidates, rules),
-        {c.guid: c.csp_region for c in candidates},
-        [],
-        rules_doc,
+        sorted(c.guid for c in chosen), {c.guid: c.csp_region for c in chosen}, [], rules_doc
     )
 
 

@@ -76,11 +76,11 @@ def _choose_for(
 ) -> a.PendingAlert:
     """AD09 for one silent supplier: a repeatable sample of its sole-supplier hubs stored as
     its list (chosen by DCC); returns the N72 it is owed."""
-    candidates = [
+    candidates = (
         c
         for c in uow.pilot.supplier_candidates(row_id, share.party_id)
         if not c.production_proving and len(c.suppliers) == 1
-    ]
+    )  # streamed: a count rule holds only its sample
     chosen = select_by_rules(
         candidates, SelectionRules(hub_count=settings.minimum_per_supplier, seed=row_id)
     )

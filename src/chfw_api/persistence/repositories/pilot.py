@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ _CANDIDATE = (
     "h.production_proving, h.friendly_customer, h.pilot_excluded "
     "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE ch.campaign_id = :cid "
 )
+
+_STREAM_ROWS = 10_000
 
 
 def _candidates(rows: Any) -> list[PilotCandidate]:
@@ -98,12 +100,19 @@ class PilotRepository:
         )
         return _candidates(rows)
 
-    def supplier_candidates(self, campaign_row_id: int, supplier_id: int) -> list[PilotCandidate]:
-        rows = self._s.execute(
+    def supplier_candidates(
+        self, campaign_row_id: int, supplier_id: int
+    ) -> Iterator[PilotCandidate]:
+        """The supplier's hubs in the campaign, streamed in batches (a server-side cursor on
+        PostgreSQL): a 5,000,000-hub supplier's candidates are never all in memory at once.
+        The caller reads the stream to its end before writing in the same transaction."""
+        result = self._s.execute(
             text(_CANDIDATE + "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"),
             {"cid": campaign_row_id, "s": supplier_id},
+            execution_options={"yield_per": _STREAM_ROWS},
         )
-        return _candidates(rows)
+        for rows in result.partitions():
+            yield from _candidates(rows)
 
     def default_list(self, campaign_row_id: int) -> frozenset[str]:
         """The CSP's current Default Pilot List (A02) for the campaign; empty if none."""
