@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 from chfw_api.bootstrap import Container
 from chfw_api.services.hub_tallies import fold_hub_tallies
@@ -25,26 +26,97 @@ from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, csv_body,
 STATUSES = ("eligible", "instructed", "distributed", "activated", "failed")
 KEY = (
     "campaign_id, import_supplier_id, gas_supplier_id, notified_import_id, notified_gas_id, "
-    "model, csp_region, in_pilot, status"
+    "model, csp_region, in_pilot, import_voted, gas_voted, status"
+)
+_STAGE = "CASE WHEN ch.in_pilot THEN 'Pilot' ELSE 'SafeLaunch' END"
+# Recounted from the votes themselves, not from the campaign hubs' stored flags.
+_VOTED = (
+    "EXISTS (SELECT 1 FROM campaigns c JOIN instruction_votes v ON v.campaign_id = c.campaign_id "
+    f"WHERE c.id = ch.campaign_id AND v.guid = ch.guid AND v.stage = {_STAGE} "
+    "AND v.supplier_id = h.{role}_supplier_id)"
 )
 RECOUNT = (
     "SELECT ch.campaign_id, coalesce(h.import_supplier_id, 0), coalesce(h.gas_supplier_id, 0), "
     "coalesce(ch.import_supplier_id, 0), coalesce(ch.gas_supplier_id, 0), ch.model, "
-    "ch.csp_region, ch.in_pilot, ch.status, count(*) "
-    "FROM campaign_hubs ch LEFT JOIN hubs h ON h.guid = ch.guid "
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    f"ch.csp_region, ch.in_pilot, {_VOTED.format(role='import')}, {_VOTED.format(role='gas')}, "
+    "ch.status, count(*) FROM campaign_hubs ch LEFT JOIN hubs h ON h.guid = ch.guid "
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
 )
 TALLY = f"SELECT {KEY}, sum(hubs) FROM campaign_hub_tallies GROUP BY {KEY}"
+REINSERTED = (
+    "campaign_id, guid, model, csp_region, from_version, import_supplier_id, gas_supplier_id, "
+    "in_pilot, in_default_list, status, planned_activation_at, result_at, failure_reason"
+)
+# The scans SR 11.9 ran before the vote flags (issue #12), kept as the recount. Uninstructed:
+# verbatim. Split: a vote counts only from the hub's current other supplier for the stage of
+# the hub's group (RA04, as the SR 11.8 report), where the old scan took any other supplier's.
+UNINSTRUCTED_SCAN = (
+    "SELECT count(*) FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
+    "WHERE ch.campaign_id = :cid AND ch.in_pilot = :p AND "
+    "(h.import_supplier_id = :s OR h.gas_supplier_id = :s) AND NOT EXISTS ("
+    "SELECT 1 FROM instruction_votes v WHERE v.campaign_id = :c AND "
+    "v.stage = :st AND v.guid = ch.guid AND v.supplier_id = :s)"
+)
+SPLIT_SCAN = (
+    "SELECT sum(CASE WHEN o.guid IS NOT NULL AND m.guid IS NULL THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN m.guid IS NOT NULL AND o.guid IS NULL THEN 1 ELSE 0 END) "
+    "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
+    "LEFT JOIN instruction_votes m ON m.campaign_id = :c AND m.guid = ch.guid "
+    f"AND m.stage = {_STAGE} AND m.supplier_id = :s "
+    "LEFT JOIN instruction_votes o ON o.campaign_id = :c AND o.guid = ch.guid "
+    f"AND o.stage = {_STAGE} AND o.supplier_id = CASE WHEN h.import_supplier_id = :s "
+    "THEN h.gas_supplier_id ELSE h.import_supplier_id END "
+    "WHERE ch.campaign_id = :cid AND h.import_supplier_id IS NOT NULL "
+    "AND h.gas_supplier_id IS NOT NULL AND h.import_supplier_id <> h.gas_supplier_id "
+    "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"
+)
 
 
 def _counts(engine: Engine, sql: str) -> Counter[tuple[object, ...]]:
     with engine.connect() as conn:
         rows = conn.execute(text(sql)).all()
-    return Counter({(*r[:7], bool(r[7]), r[8]): int(r[9]) for r in rows if int(r[9])})
+    return Counter({(*r[:7], *map(bool, r[7:10]), r[10]): int(r[11]) for r in rows if int(r[11])})
 
 
-def assert_exact(engine: Engine) -> None:
+def assert_exact(engine: Engine, container: Container | None = None) -> None:
+    """Tallies equal a recount; with `container`, SR 11.9's vote counts equal the scans too."""
     assert _counts(engine, TALLY) == _counts(engine, RECOUNT)
+    if container is not None:
+        assert_vote_counts(container)
+
+
+def assert_vote_counts(container: Container) -> None:
+    with container.engine.connect() as conn:
+        campaigns = conn.execute(text("SELECT id, campaign_id FROM campaigns")).all()
+    suppliers = _suppliers(container.engine)
+    with container.uow() as uow:
+        conn = uow.session.connection()
+        for row_id, cid in campaigns:
+            for s in suppliers:
+                ids = {"c": cid, "cid": row_id, "s": s}
+                split = conn.execute(text(SPLIT_SCAN), ids).one()
+                assert uow.estate.split_waiting(row_id, cid, s) == tuple(int(n or 0) for n in split)
+                for pilot, stage in ((True, "Pilot"), (False, "SafeLaunch")):
+                    scan = conn.execute(text(UNINSTRUCTED_SCAN), {**ids, "p": pilot, "st": stage})
+                    n = uow.instructions.uninstructed_count(
+                        campaign_row_id=row_id, campaign_id=cid, stage=stage, supplier_id=s,
+                        pilot=pilot,
+                    )  # fmt: skip
+                    assert n == scan.scalar_one(), (cid, s, pilot)
+
+
+def vote(container: Container, guids: list[str], supplier: int, stage: str) -> None:
+    """The supplier's votes on these hubs of every campaign, through the repository's upsert."""
+    with container.engine.connect() as conn:
+        campaigns = conn.execute(text("SELECT campaign_id FROM campaigns")).scalars().all()
+    with container.uow() as uow:
+        for cid in campaigns:
+            uow.instructions.record_votes(
+                campaign_id=cid, stage=stage, supplier_id=supplier, instruction_id="T-1",
+                requested_at=datetime(2026, 1, 1, tzinfo=UTC),
+                hubs=[(g, True, False) for g in guids],
+            )  # fmt: skip
+        uow.commit()
 
 
 def _campaign(client: TestClient, estate: Estate) -> list[str]:
@@ -77,6 +149,14 @@ change = st.one_of(
         st.sampled_from(("North", "Central", "South")),
     ),
     st.tuples(st.just("supplier"), st.integers(0, 13), st.integers(-1, 3), st.integers(-1, 3)),
+    st.tuples(
+        st.just("vote"),
+        st.sets(st.integers(0, 13), min_size=1),
+        st.integers(0, 3),
+        st.sampled_from(("Pilot", "SafeLaunch")),
+    ),
+    st.tuples(st.just("retract"), st.sets(st.integers(0, 13), min_size=1)),
+    st.tuples(st.just("recreate"), st.sets(st.integers(0, 13), min_size=1)),
 )
 
 
@@ -102,8 +182,27 @@ def test_tallies_equal_a_recount_after_any_changes(
         guids = [r[0] for r in conn.execute(text("SELECT guid FROM campaign_hubs ORDER BY guid"))]
     suppliers = _suppliers(engine)
     for kind, *args in changes:
+        if kind == "vote":
+            chosen, who, stage = args
+            named = [guids[i % len(guids)] for i in chosen]  # type: ignore[attr-defined]
+            vote(container, named, suppliers[int(who) % len(suppliers)], str(stage))  # type: ignore[call-overload]
+            assert_exact(engine, container)
+            continue
         with engine.begin() as conn:
-            if kind == "status":
+            if kind == "recreate":
+                (chosen,) = args
+                named = [guids[i % len(guids)] for i in chosen]  # type: ignore[attr-defined]
+                _recreate(conn, named)
+            elif kind == "retract":
+                (chosen,) = args
+                named = [guids[i % len(guids)] for i in chosen]  # type: ignore[attr-defined]
+                conn.execute(
+                    text("DELETE FROM instruction_votes WHERE guid IN :g").bindparams(
+                        bindparam("g", expanding=True)
+                    ),
+                    {"g": named},
+                )
+            elif kind == "status":
                 chosen, status = args
                 named = [guids[i % len(guids)] for i in chosen]  # type: ignore[attr-defined]
                 conn.execute(
@@ -144,9 +243,31 @@ def test_tallies_equal_a_recount_after_any_changes(
                         "guid": guids[int(which) % len(guids)],  # type: ignore[call-overload]
                     },
                 )
-        assert_exact(engine)
+        assert_exact(engine, container)
     fold_hub_tallies(container.uow)
-    assert_exact(engine)
+    assert_exact(engine, container)
+
+
+def _recreate(conn: Connection, guids: list[str]) -> None:
+    """Delete these campaign hubs and insert them again, flags left to the triggers: a hub
+    inserted into a campaign that already has votes on it."""
+    saved = [
+        r._asdict()
+        for r in conn.execute(
+            text(f"SELECT {REINSERTED} FROM campaign_hubs WHERE guid IN :g").bindparams(
+                bindparam("g", expanding=True)
+            ),
+            {"g": guids},
+        )
+    ]
+    conn.execute(
+        text("DELETE FROM campaign_hubs WHERE guid IN :g").bindparams(
+            bindparam("g", expanding=True)
+        ),
+        {"g": guids},
+    )
+    marks = ", ".join(f":{c.strip()}" for c in REINSERTED.split(","))
+    conn.execute(text(f"INSERT INTO campaign_hubs ({REINSERTED}) VALUES ({marks})"), saved)
 
 
 def test_a_change_of_supplier_by_reimport_moves_the_counts(
@@ -156,6 +277,11 @@ def test_a_change_of_supplier_by_reimport_moves_the_counts(
     PostgreSQL) moves a hub's counts to its new supplier; SR 11.9 and GET campaign follow."""
     hubs = load_hubs(client, estate)
     campaign = create_campaign(client, estate, create_release(client, estate))
+    a_id, b_id = (_party(container.engine, code) for code in (SUPPLIER_A, SUPPLIER_B))
+    # Votes on both sides of split hubs and on the hubs that move, before the re-import.
+    vote(container, hubs.split_ab[:3] + hubs.a_only[:2], a_id, "SafeLaunch")
+    vote(container, hubs.split_ab[1:] + hubs.a_only[1:2], b_id, "SafeLaunch")
+    assert_exact(container.engine, container)
     moved = hubs.a_only[:2]
     r = client.post(
         "/api/v1/inventory/imports",
@@ -163,14 +289,7 @@ def test_a_change_of_supplier_by_reimport_moves_the_counts(
         content=csv_body(*[hub_line(g, importer=SUPPLIER_B, gas=SUPPLIER_B) for g in moved]),
     )
     assert r.status_code == 200, r.text
-    assert_exact(container.engine)
-    with container.engine.connect() as conn:
-        b_id = conn.execute(
-            text("SELECT id FROM parties WHERE code = :c"), {"c": SUPPLIER_B}
-        ).scalar_one()
-        a_id = conn.execute(
-            text("SELECT id FROM parties WHERE code = :c"), {"c": SUPPLIER_A}
-        ).scalar_one()
+    assert_exact(container.engine, container)
     with container.uow() as uow:
         assert uow.campaigns.get(campaign["campaign_id"]) is not None
         row = uow.campaigns.internal_id(campaign["campaign_id"])
@@ -179,6 +298,22 @@ def test_a_change_of_supplier_by_reimport_moves_the_counts(
     # B: its 3 own + 4 split + the 2 moved; A: 5 own - 2 moved + 4 split.
     assert sum(b_counts.values()) == len(hubs.b_only) + len(hubs.split_ab) + 2
     assert sum(a_counts.values()) == len(hubs.a_only) - 2 + len(hubs.split_ab)
+    # Pilot composition moves hubs between stages: their safe-launch votes stop counting.
+    with container.uow() as uow:
+        uow.pilot.set_members(row, hubs.split_ab[:2] + moved)
+        uow.commit()
+    assert_exact(container.engine, container)
+    with container.uow() as uow:
+        uow.pilot.set_members(row, hubs.split_ab[1:2])
+        uow.commit()
+    assert_exact(container.engine, container)
+
+
+def _party(engine: Engine, code: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT id FROM parties WHERE code = :c"), {"c": code}).scalar_one()
+        )
 
 
 def test_concurrent_writers_then_fold_stay_exact(

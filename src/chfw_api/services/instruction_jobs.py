@@ -36,7 +36,6 @@ from chfw_api.domain.planned_groups import PlannedGroup
 from chfw_api.domain.stages import HELD, DeploymentKind
 from chfw_api.services import instruction_steps as steps
 from chfw_api.services.instructions import stage_checks
-from chfw_api.services.sr_common import sort_guids
 from chfw_api.services.unit_of_work import UnitOfWork
 
 _AWAITING = "|awaiting"
@@ -78,7 +77,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
         row_id, job.supplier_id, in_pilot=kind is DeploymentKind.PILOT, after=job.after_guid,
         limit=chunk,
     )  # fmt: skip
-    sorted_ = sort_guids(
+    sorted_ = steps.screen(
         uow,
         campaign_row_id=row_id,
         guids=guids,
@@ -112,7 +111,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     _owe_other_suppliers(uow, job, kind, settled, now)
     outcome = ChunkOutcome(
         last_guid=guids[-1] if guids else None,
-        accepted=len(sorted_.accepted),
+        accepted=sorted_.accepted.count,
         rejected=len(sorted_.rejected),
         waiting=settled.waiting,
         planned={_key(g): g.hub_count for g in settled.groups},

@@ -8,8 +8,10 @@ tells the other supplier of each split hub what is now planned (BR3.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 
 from chfw_api.domain import alerts as a
 from chfw_api.domain import instruction_alerts as n80
@@ -17,11 +19,63 @@ from chfw_api.domain.events import HubsInstructed
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.domain.instructions import HubPlan, plan
+from chfw_api.domain.parties import CspRegion
 from chfw_api.domain.planned_groups import PlannedGroup, group_plans
 from chfw_api.domain.service_request_results import GuidRejection
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.services.sr_common import by_csp
+from chfw_api.services.sr_common import Check, duplicates_apart, first_verdict, supplier_checks
 from chfw_api.services.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Accepted:
+    """The hubs an instruction accepted, without a record per hub (a 300,000-GUID request
+    kept one each, issue #12.5): their count, the split ones (whose plans need the other
+    supplier's vote), and every GUID by the CSP serving its region (None: no CSP does), in the
+    order named."""
+
+    count: int = 0
+    split: list[HubFacts] = field(default_factory=list)
+    by_csp: dict[str | None, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Screened:
+    accepted: Accepted
+    rejected: list[GuidRejection]
+
+
+def screen(
+    uow: UnitOfWork,
+    *,
+    campaign_row_id: int,
+    guids: Sequence[str],
+    supplier_id: int,
+    checks: Sequence[Check],
+) -> Screened:
+    """Every named GUID accepted or rejected with its reason (BR5.2), by the same checks as
+    every supplier SR (`sr_common.sort_guids`), reading the hubs' facts a slice at a time and
+    keeping only what the later steps need of the accepted ones."""
+    rejected, unique = duplicates_apart(guids)
+    accepted = Accepted()
+    owners: dict[str, str | None] = {r.value: uow.parties.region_owner(r) for r in CspRegion}
+    all_checks = supplier_checks(supplier_id, checks)
+    facts = uow.requests.hub_facts_in_order(campaign_row_id, unique)
+    # One row per GUID in the order named: the request's own GUID strings are kept, not the
+    # database's copies of them.
+    for g, f in zip(unique, facts, strict=True):
+        verdict = first_verdict(f, all_checks)
+        if verdict is not None:
+            rejected.append(GuidRejection(g, verdict[0], verdict[1]))
+            continue
+        accepted.count += 1
+        if is_split(f):
+            accepted.split.append(f)
+        region = f.csp_region or ""
+        if region not in owners:
+            owners[region] = uow.parties.region_owner(CspRegion(region))
+        accepted.by_csp.setdefault(owners[region], []).append(g)
+    return Screened(accepted, rejected)
 
 
 @dataclass(frozen=True)
@@ -51,11 +105,11 @@ def settle(
     supplier_id: int,
     requested: datetime,
     automatic_at: datetime,
-    accepted: list[HubFacts],
+    accepted: Accepted,
 ) -> Settled:
     """Sole-supplier hubs need no look-up (BR3.2); only split hubs consult the other vote."""
     planned_sole = min(requested, automatic_at)
-    split = [f for f in accepted if is_split(f)]
+    split = accepted.split
     others = (
         uow.instructions.other_votes(
             campaign_id=campaign_id, stage=kind.value, supplier_id=supplier_id
@@ -78,7 +132,7 @@ def settle(
     # DCC's automatic time (BR4.1), so one date cannot speak for the whole request.
     groups = group_plans(
         ((p.planned_at, p.waiting_for_second_supplier) for p in split_plans),
-        sole=(planned_sole, len(accepted) - len(split)),
+        sole=(planned_sole, accepted.count - len(split)),
     )
     return Settled(split, split_plans, planned_sole, waiting, groups)
 
@@ -92,7 +146,7 @@ def record(
     kind: DeploymentKind,
     instruction_id: str,
     requested: datetime,
-    accepted: list[HubFacts],
+    accepted: Accepted,
     rejected: list[GuidRejection],
     settled: Settled,
     now: datetime,
@@ -100,7 +154,7 @@ def record(
 ) -> None:
     """Votes and plans for the hubs staged in `request_guids` (the rejected ones unstaged
     first), and the settled hubs to their CSPs; `complete=False` while more chunks follow."""
-    if accepted:  # (a chunk that found nothing staged nothing: it only completes the files)
+    if accepted.count:  # (a chunk that found nothing staged nothing: it only completes the files)
         uow.requests.unstage([r.guid for r in rejected])
         uow.instructions.record_staged_votes(
             campaign_id=campaign_id,
@@ -126,7 +180,7 @@ def _forward(
     campaign_id: str,
     kind: DeploymentKind,
     instruction_id: str,
-    accepted: list[HubFacts],
+    accepted: Accepted,
     settled: Settled,
     now: datetime,
     complete: bool,
@@ -134,14 +188,17 @@ def _forward(
     """BR3.5: every hub with a settled plan goes to its CSP with its activation time; split
     hubs still waiting for their second supplier do not (BR4.1: DCC's date stands)."""
     plans = {p.guid: p.planned_at for p in settled.split_plans if not p.waiting_for_second_supplier}
-    hubs = [
-        (f.csp_region or "", (f.guid, plans.get(f.guid, settled.planned_sole)))
-        for f in accepted
-        if not is_split(f) or f.guid in plans
-    ]
-    if not hubs and not complete:
+    waiting = {p.guid for p in settled.split_plans if p.waiting_for_second_supplier}
+    sent = {
+        csp: [g for g in guids if g not in waiting] if waiting else guids
+        for csp, guids in accepted.by_csp.items()
+    }
+    forwarded = sum(len(guids) for guids in sent.values())
+    if not forwarded and not complete:
         return
-    times = [t for _, (_, t) in hubs] or [settled.planned_sole]
+    times = list(plans.values())
+    if forwarded > len(plans) or not times:
+        times.append(settled.planned_sole)
     uow.record(
         HubsInstructed(
             campaign_id=campaign_id,
@@ -149,11 +206,41 @@ def _forward(
             stage=kind,
             window_start=min(times),
             window_end=max(times),
-            hubs_by_csp=by_csp(uow, hubs) if hubs else {},
+            hubs_by_csp={
+                csp: PlannedHubs(guids, plans, settled.planned_sole)
+                for csp, guids in sent.items()
+                if csp is not None and guids
+            },
             at=now,
             complete=complete,
         )
     )
+
+
+class PlannedHubs(Sequence[tuple[str, datetime]]):
+    """(GUID, planned time) of a CSP's hubs, made as they are read: most share one time, so a
+    300,000-hub instruction keeps its GUIDs and the split hubs' own times, not a pair per hub."""
+
+    def __init__(self, guids: list[str], plans: dict[str, datetime], sole: datetime) -> None:
+        self._guids, self._plans, self._sole = guids, plans, sole
+
+    def __len__(self) -> int:
+        return len(self._guids)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, datetime]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, datetime]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, datetime] | list[tuple[str, datetime]]:
+        if isinstance(i, slice):
+            return [(g, self._plans.get(g, self._sole)) for g in self._guids[i]]
+        g = self._guids[i]
+        return g, self._plans.get(g, self._sole)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def other_supplier_alerts(

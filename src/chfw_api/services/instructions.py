@@ -1,12 +1,14 @@
 """SR 11.7: a supplier instructs pilot or safe-launch deployment (BR3, BR4, BR5.1, RA04).
 
 Large by design: an instruction names 50,000+ GUIDs (or all the supplier's hubs), so every
-step is set-based: one staged look-up of the named hubs, one bulk upsert of votes, one read of
-the other suppliers' votes on the split hubs, one bulk update of the plans.
+step is set-based: one staged look-up of the named hubs (read a slice at a time, keeping only
+the rejected GUIDs, the split hubs and each accepted GUID by its CSP), one bulk upsert of votes,
+one read of the other suppliers' votes on the split hubs, one bulk update of the plans.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,7 +41,7 @@ from chfw_api.domain.service_request_results import (
 from chfw_api.domain.service_requests import InstructDeployment
 from chfw_api.domain.stages import HELD, DeploymentKind
 from chfw_api.services import instruction_steps as steps
-from chfw_api.services.sr_common import Sorted, in_campaign, sort_guids, supplier_campaign
+from chfw_api.services.sr_common import in_campaign, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
 _REFUSAL = {
@@ -110,18 +112,19 @@ def instruct(
             hubs = uow.instruction_jobs.supplier_hubs(row_id, caller.party_id, in_pilot=pilot)
             if hubs > LARGE_INSTRUCTION_HUBS:
                 return _defer(uow, caller, campaign, command, now, hubs)
+        named: Sequence[str]
         if command.all_eligible:
             named = uow.requests.supplier_campaign_guids(row_id, caller.party_id, in_pilot=pilot)
         else:
-            named = list(command.guids or ())
-        sorted_ = sort_guids(
+            named = command.guids or ()
+        sorted_ = steps.screen(
             uow,
             campaign_row_id=row_id,
             guids=named,
             supplier_id=caller.party_id,
             checks=stage_checks(kind),
         )
-        _check_batch_size(uow, caller, campaign, row_id, command, len(sorted_.accepted))
+        _check_batch_size(uow, caller, campaign, row_id, command, sorted_.accepted.count)
         settled = steps.settle(
             uow,
             campaign_id=campaign.campaign_id,
@@ -131,7 +134,7 @@ def instruct(
             automatic_at=automatic_at,
             accepted=sorted_.accepted,
         )
-        if command.dry_run or not sorted_.accepted:
+        if command.dry_run or not sorted_.accepted.count:
             # A dry run, or E110707: nothing instructed, so nothing is recorded, not even
             # audit (X5).
             return _outcome(sorted_, settled, dry_run=command.dry_run)
@@ -184,7 +187,7 @@ def _record(
     campaign: Campaign,
     row_id: int,
     command: InstructDeployment,
-    sorted_: Sorted,
+    sorted_: steps.Screened,
     settled: steps.Settled,
     now: datetime,
 ) -> str:
@@ -192,21 +195,8 @@ def _record(
     audit it; returns its ID."""
     kind, requested = command.stage, command.requested_activation_at
     accepted, rejected = sorted_.accepted, sorted_.rejected
-    number = uow.instructions.next_number()
-    instruction_id = f"INS-{number:06d}"
-    uow.instructions.add(
-        number=number,
-        instruction_id=instruction_id,
-        campaign_id=campaign.campaign_id,
-        supplier_id=caller.party_id,
-        stage=kind.value,
-        requested_at=requested,
-        received_at=now,
-        request_id=command.header.request_id,
-        all_eligible=command.all_eligible,
-        accepted=len(accepted),
-        rejected=len(rejected),
-    )
+    instruction_id = _add_instruction(uow, caller, campaign, command, now,
+                                      accepted=accepted.count, rejected=len(rejected))  # fmt: skip
     steps.record(
         uow,
         campaign_id=campaign.campaign_id,
@@ -221,7 +211,7 @@ def _record(
         now=now,
     )
     _alerts(uow, caller, campaign, command, instruction_id, settled, now,
-            len(accepted), len(rejected))  # fmt: skip
+            accepted.count, len(rejected))  # fmt: skip
     uow.audit.append(
         [
             AuditRecord(
@@ -234,7 +224,7 @@ def _record(
                     "instruction": instruction_id,
                     "stage": kind.value,
                     "requested": requested.isoformat(),
-                    "accepted": len(accepted),
+                    "accepted": accepted.count,
                     "rejected": len(rejected),
                     "awaiting_second_supplier": settled.waiting,
                 },
@@ -244,8 +234,38 @@ def _record(
     return instruction_id
 
 
+def _add_instruction(
+    uow: UnitOfWork,
+    caller: Caller,
+    campaign: Campaign,
+    command: InstructDeployment,
+    now: datetime,
+    *,
+    accepted: int,
+    rejected: int,
+) -> str:
+    """The instruction's row under its next number, answered now or completed by the worker
+    (then 0 and 0 until its chunks add theirs); returns its ID."""
+    number = uow.instructions.next_number()
+    instruction_id = f"INS-{number:06d}"
+    uow.instructions.add(
+        number=number,
+        instruction_id=instruction_id,
+        campaign_id=campaign.campaign_id,
+        supplier_id=caller.party_id,
+        stage=command.stage.value,
+        requested_at=command.requested_activation_at,
+        received_at=now,
+        request_id=command.header.request_id,
+        all_eligible=command.all_eligible,
+        accepted=accepted,
+        rejected=rejected,
+    )
+    return instruction_id
+
+
 def _outcome(
-    sorted_: Sorted,
+    sorted_: steps.Screened,
     settled: steps.Settled,
     *,
     dry_run: bool,
@@ -253,7 +273,7 @@ def _outcome(
 ) -> InstructionOutcome:
     """The answer: nothing planned when nothing was accepted (E110707)."""
     groups = settled.groups
-    if not dry_run and not sorted_.accepted:
+    if not dry_run and not sorted_.accepted.count:
         return InstructionOutcome(
             InstructionResult(dry_run=False, accepted=0, rejected=tuple(sorted_.rejected)),
             settled.split_plans,
@@ -261,7 +281,7 @@ def _outcome(
     return InstructionOutcome(
         InstructionResult(
             dry_run=dry_run,
-            accepted=len(sorted_.accepted),
+            accepted=sorted_.accepted.count,
             rejected=tuple(sorted_.rejected),
             instruction_id=instruction_id,
             planned_activation_at=groups[-1].planned_activation_at if groups else None,
@@ -283,21 +303,7 @@ def _defer(
     """A large AllEligible instruction: recorded now with its job, answered I99 with its
     InstructionID; the worker completes it in chunks (services/instruction_jobs.py) and N80
     follows. One short transaction, whatever the supplier's size."""
-    number = uow.instructions.next_number()
-    instruction_id = f"INS-{number:06d}"
-    uow.instructions.add(
-        number=number,
-        instruction_id=instruction_id,
-        campaign_id=campaign.campaign_id,
-        supplier_id=caller.party_id,
-        stage=command.stage.value,
-        requested_at=command.requested_activation_at,
-        received_at=now,
-        request_id=command.header.request_id,
-        all_eligible=True,
-        accepted=0,
-        rejected=0,
-    )
+    instruction_id = _add_instruction(uow, caller, campaign, command, now, accepted=0, rejected=0)
     uow.instruction_jobs.add(
         instruction_id=instruction_id,
         campaign_id=campaign.campaign_id,

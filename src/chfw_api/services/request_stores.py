@@ -4,7 +4,7 @@ preferred pilot lists and schedules, and instructions with their votes (`uow.req
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,6 +15,9 @@ from chfw_api.domain.pilot import PilotCandidate
 class RequestStore(Protocol):
     def consume_counter(self, originator: str, counter: int, now: datetime) -> bool: ...
     def hub_facts(self, campaign_row_id: int, guids: Sequence[str]) -> dict[str, HubFacts]: ...
+    def hub_facts_in_order(
+        self, campaign_row_id: int, guids: Sequence[str]
+    ) -> Iterator[HubFacts]: ...
     def unstage(self, guids: Sequence[str]) -> None: ...
     def supplier_campaign_guids(
         self, campaign_row_id: int, supplier_id: int, *, in_pilot: bool | None

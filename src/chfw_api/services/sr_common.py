@@ -83,6 +83,20 @@ def sort_guids(
     checks: Sequence[Check],
 ) -> Sorted:
     """Every named GUID either accepted or rejected with its reason, never silently dropped."""
+    rejected, unique = duplicates_apart(guids)
+    accepted: list[HubFacts] = []
+    all_checks = supplier_checks(supplier_id, checks)
+    for f in uow.requests.hub_facts_in_order(campaign_row_id, unique):
+        verdict = first_verdict(f, all_checks)
+        if verdict is not None:
+            rejected.append(GuidRejection(f.guid, verdict[0], verdict[1]))
+        else:
+            accepted.append(f)
+    return Sorted(accepted, rejected)
+
+
+def duplicates_apart(guids: Iterable[str]) -> tuple[list[GuidRejection], list[str]]:
+    """A GUID named again is rejected each further time; the rest, once each, in order."""
     rejected: list[GuidRejection] = []
     seen: set[str] = set()
     unique: list[str] = []
@@ -92,19 +106,21 @@ def sort_guids(
         else:
             seen.add(g)
             unique.append(g)
-    facts = uow.requests.hub_facts(campaign_row_id, unique)
-    accepted: list[HubFacts] = []
-    all_checks = [_common(supplier_id), *checks]
-    for g in unique:
-        f = facts[g]
-        for check in all_checks:
-            verdict = check(f)
-            if verdict is not None:
-                rejected.append(GuidRejection(g, verdict[0], verdict[1]))
-                break
-        else:
-            accepted.append(f)
-    return Sorted(accepted, rejected)
+    return rejected, unique
+
+
+def supplier_checks(supplier_id: int, checks: Sequence[Check]) -> list[Check]:
+    """The checks every supplier SR makes of a named hub, then the SR's own, in order."""
+    return [_common(supplier_id), *checks]
+
+
+def first_verdict(f: HubFacts, checks: Sequence[Check]) -> tuple[GuidReason, str] | None:
+    """The first check the hub fails, or None: one reason per rejected GUID."""
+    for check in checks:
+        verdict = check(f)
+        if verdict is not None:
+            return verdict
+    return None
 
 
 def not_yours(uow: UnitOfWork, supplier_id: int, guids: Sequence[str]) -> tuple[GuidRejection, ...]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -267,6 +267,9 @@ class FakeRequests(_Store):
                               ch.status if ch else None, h.region, h.model)
             )  # fmt: skip
         return out
+
+    def hub_facts_in_order(self, campaign_row_id: int, guids: Sequence[str]) -> Iterator[HubFacts]:
+        yield from self.hub_facts(campaign_row_id, guids).values()
 
     def unstage(self, guids: Sequence[str]) -> None:
         """Nothing is staged in memory."""

@@ -266,23 +266,27 @@ class EstateRepository:
     def split_waiting(
         self, campaign_row_id: int, campaign_id: str, supplier_id: int
     ) -> tuple[int, int]:
-        """Split hubs of this supplier where exactly one supplier has instructed: (the other
-        has and I have not, I have and the other has not)."""
+        """Split hubs of this supplier where exactly one of the hub's current suppliers has
+        instructed it for its group's stage: (the other has and I have not, I have and the other
+        has not). From the tallies' vote flags (migration 0012), so the cost follows the tally,
+        not the supplier's hubs; `campaign_id` is kept for the callers' signature.
+
+        A former supplier's vote does not count (RA04, as `_OTHER_VOTE`): the scan this
+        replaced counted any other supplier's vote, of any stage."""
+        del campaign_id
         row = self._s.execute(
             text(
-                "SELECT "
-                " sum(CASE WHEN o.guid IS NOT NULL AND m.guid IS NULL THEN 1 ELSE 0 END),"
-                " sum(CASE WHEN m.guid IS NOT NULL AND o.guid IS NULL THEN 1 ELSE 0 END) "
-                "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
-                "LEFT JOIN instruction_votes m ON m.campaign_id = :cid AND m.guid = ch.guid "
-                "  AND m.supplier_id = :s "
-                "LEFT JOIN instruction_votes o ON o.campaign_id = :cid AND o.guid = ch.guid "
-                "  AND o.supplier_id <> :s AND o.stage = coalesce(m.stage, o.stage) "
-                "WHERE ch.campaign_id = :c AND h.import_supplier_id IS NOT NULL "
-                "AND h.gas_supplier_id IS NOT NULL AND h.import_supplier_id <> h.gas_supplier_id "
-                "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"
+                "SELECT sum(CASE WHEN (import_supplier_id = :s AND NOT import_voted AND gas_voted) "
+                "OR (gas_supplier_id = :s AND NOT gas_voted AND import_voted) "
+                "THEN hubs ELSE 0 END), "
+                "sum(CASE WHEN (import_supplier_id = :s AND import_voted AND NOT gas_voted) "
+                "OR (gas_supplier_id = :s AND gas_voted AND NOT import_voted) "
+                "THEN hubs ELSE 0 END) "
+                "FROM campaign_hub_tallies WHERE campaign_id = :c AND import_supplier_id <> 0 "
+                "AND gas_supplier_id <> 0 AND import_supplier_id <> gas_supplier_id "
+                "AND (import_supplier_id = :s OR gas_supplier_id = :s)"
             ),
-            {"c": campaign_row_id, "cid": campaign_id, "s": supplier_id},
+            {"c": campaign_row_id, "s": supplier_id},
         ).first()
         return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 

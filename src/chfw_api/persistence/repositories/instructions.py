@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_status import UNPLANNED, HubStatus
+from chfw_api.domain.stages import DeploymentKind
 from chfw_api.persistence.driver import db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.statistics import refresh_after_bulk_write
@@ -182,23 +183,20 @@ class InstructionRepository:
         self, *, campaign_row_id: int, campaign_id: str, stage: str, supplier_id: int, pilot: bool
     ) -> int:
         """This supplier's hubs of the campaign (pilot or safe-launch group) it has not yet
-        instructed."""
+        instructed for that group's stage, from the tallies' vote flags (migration 0012): the
+        cost follows the tally, not the supplier's hubs. The flags hold the vote for the stage
+        of the hub's own group, so `stage` must be that group's."""
+        del campaign_id
+        if stage != (DeploymentKind.PILOT if pilot else DeploymentKind.SAFE_LAUNCH).value:
+            raise ValueError(f"stage {stage} is not the stage of the {pilot=} group")
         return int(
             self._s.scalar(
                 text(
-                    "SELECT count(*) FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid "
-                    "WHERE ch.campaign_id = :cid AND ch.in_pilot = :p AND "
-                    "(h.import_supplier_id = :s OR h.gas_supplier_id = :s) AND NOT EXISTS ("
-                    "SELECT 1 FROM instruction_votes v WHERE v.campaign_id = :c AND "
-                    "v.stage = :st AND v.guid = ch.guid AND v.supplier_id = :s)"
+                    "SELECT sum(hubs) FROM campaign_hub_tallies WHERE campaign_id = :cid "
+                    "AND in_pilot = :p AND ((import_supplier_id = :s AND NOT import_voted) "
+                    "OR (gas_supplier_id = :s AND NOT gas_voted))"
                 ),
-                {
-                    "cid": campaign_row_id,
-                    "p": pilot,
-                    "s": supplier_id,
-                    "c": campaign_id,
-                    "st": stage,
-                },
+                {"cid": campaign_row_id, "p": pilot, "s": supplier_id},
             )
             or 0
         )

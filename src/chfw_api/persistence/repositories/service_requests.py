@@ -6,7 +6,7 @@ joined set-based against the campaign and the inventory, never row by row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,34 +38,49 @@ class ServiceRequestRepository:
         return row is not None
 
     def _stage_guids(self, guids: Sequence[str]) -> None:
+        """Each GUID with its position, so the facts come back in the order named (a rejected
+        GUID is answered where it was named) without a map of every GUID in memory."""
         conn = self._s.connection()
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(
-                "CREATE TEMP TABLE IF NOT EXISTS request_guids (guid varchar(23) PRIMARY KEY) "
-                "ON COMMIT DROP"
+                "CREATE TEMP TABLE IF NOT EXISTS request_guids (guid varchar(23) PRIMARY KEY, "
+                "pos integer NOT NULL) ON COMMIT DROP"
             )
             conn.exec_driver_sql("TRUNCATE request_guids")
             raw = conn.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cur, cur.copy("COPY request_guids (guid) FROM STDIN") as copy:
-                for g in guids:
-                    copy.write_row((g,))
+            with (
+                raw.cursor() as cur,
+                cur.copy("COPY request_guids (guid, pos) FROM STDIN") as copy,
+            ):
+                for pos, g in enumerate(guids):
+                    copy.write_row((g, pos))
             # Temporary tables get no statistics by themselves; without them the planner
             # guesses a few hundred rows and picks nested loops for 50,000.
             conn.exec_driver_sql("ANALYZE request_guids")
         else:
+            # The position is the rowid: reading in order needs no sort.
             conn.exec_driver_sql(
-                "CREATE TEMP TABLE IF NOT EXISTS request_guids (guid TEXT PRIMARY KEY)"
+                "CREATE TEMP TABLE IF NOT EXISTS request_guids (pos INTEGER PRIMARY KEY, "
+                "guid TEXT NOT NULL UNIQUE)"
             )
             conn.exec_driver_sql("DELETE FROM request_guids")
-            conn.exec_driver_sql(
-                "INSERT INTO request_guids (guid) VALUES (?)", [(g,) for g in guids]
+            # The driver's own executemany takes the rows as they are made, not a list of them.
+            raw_sqlite: Any = conn.connection.dbapi_connection
+            raw_sqlite.executemany(
+                "INSERT INTO request_guids (pos, guid) VALUES (?, ?)", enumerate(guids)
             )
 
     def hub_facts(self, campaign_row_id: int, guids: Sequence[str]) -> dict[str, HubFacts]:
         """Facts for each distinct GUID named (the caller has removed duplicates)."""
+        return {f.guid: f for f in self.hub_facts_in_order(campaign_row_id, guids)}
+
+    def hub_facts_in_order(self, campaign_row_id: int, guids: Sequence[str]) -> Iterator[HubFacts]:
+        """Facts for each distinct GUID named, in the order named, 10,000 rows at a time: a
+        300,000-GUID request holds one slice of them, never all (issue #12.5). The GUIDs stay
+        staged in `request_guids` for the statements that follow."""
         if not guids:
-            return {}
+            return
         self._stage_guids(guids)
         conn = self._s.connection()
         pg = conn.dialect.name == "postgresql"
@@ -76,28 +91,27 @@ class ServiceRequestRepository:
             "FROM request_guids r LEFT JOIN hubs h ON h.guid = r.guid "
             "LEFT JOIN campaign_hubs ch ON ch.campaign_id = "
             + ("%s" if pg else "?")
-            + " AND ch.guid = r.guid"
+            + " AND ch.guid = r.guid ORDER BY r.pos"
         )
         # The driver's own cursor: for 50,000 rows SQLAlchemy's result wrapping costs as much
-        # as the query.
-        # Fetched in slices, and each repeated value (device status, region, model) kept once:
-        # for 300,000 GUIDs the raw rows and a string per field doubled the facts' memory.
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        # as the query. On PostgreSQL a server-side one, so the rows arrive a slice at a time
+        # rather than all at once into the client. Each repeated value (device status, region,
+        # model) is kept once.
+        raw: Any = conn.connection.dbapi_connection
+        cur = raw.cursor("request_hub_facts") if pg else raw.cursor()
         kept: dict[object, Any] = {}
         once = kept.setdefault
-        facts: dict[str, HubFacts] = {}
         try:
             cur.execute(sql, (campaign_row_id,))
             while rows := cur.fetchmany(10_000):
                 for r in rows:
-                    facts[r[0]] = HubFacts(
+                    yield HubFacts(
                         r[0], bool(r[1]), once(r[2], r[2]), r[3], r[4], bool(r[5]), bool(r[6]),
                         bool(r[7]), bool(r[8]), bool(r[9]), BY_VALUE[r[10]] if r[10] else None,
                         once(r[11], r[11]), once(r[12], r[12]),
                     )  # fmt: skip
         finally:
             cur.close()
-        return facts
 
     def unstage(self, guids: Sequence[str]) -> None:
         """Drop GUIDs (the rejected ones) from `request_guids`, leaving the accepted staged."""

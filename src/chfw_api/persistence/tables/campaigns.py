@@ -65,6 +65,11 @@ class CampaignHubRow(Base):
     gas_supplier_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     in_pilot: Mapped[bool] = mapped_column(Boolean, default=False)
     in_default_list: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether the hub's current import / gas supplier has a standing instruction for the stage
+    # of the hub's group (pilot or safe launch): kept by triggers (migration 0012) so SR 11.9's
+    # split and uninstructed counts are tally sums (persistence/tables/tallies.py).
+    import_voted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    gas_voted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default=HubStatus.ELIGIBLE.value)
     planned_activation_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

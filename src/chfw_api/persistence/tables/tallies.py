@@ -5,7 +5,7 @@ results, automatic deployment, pilot composition, campaign creation) and the sup
 change with the inventory; counting in the database, in the same statement as each change,
 cannot miss a path and costs what the change costs, so dashboards, `GET campaign`, progress
 alerts and the guardrail figures read a few hundred rows instead of recounting millions (issue
-#12, reads cost what they return). Migration 0006 holds the triggers.
+#12, reads cost what they return). Migration 0006 holds the triggers; 0012 adds the vote flags.
 
 Two supplier pairs: the hub's suppliers now (`import_supplier_id`, `gas_supplier_id`, from the
 inventory: what a supplier sees, X2) and as notified (`notified_*`, the campaign snapshot: the
@@ -13,6 +13,12 @@ guardrails' supplier slices). A row is a partial count: on PostgreSQL each conne
 its own `shard` (`pg_backend_pid()`), so concurrent transactions never wait on one another's
 counter rows and cannot deadlock on them; the worker folds shards into shard 0. SQLite has one
 writer at a time and uses shard 0 only. Supplier 0 stands for "none" (a key cannot be NULL).
+
+The vote flags (`import_voted`, `gas_voted`, copied from the campaign hub): whether the hub's
+current import / gas supplier has instructed it for its group's stage. With them a supplier's
+uninstructed hubs and its split hubs waiting on one side (SR 11.9, the DCC dashboard, BR3.7's
+"remaining") are sums over tally rows; triggers on `instruction_votes`, on a change of supplier
+and on `in_pilot` keep the flags in the same statement as the change (migration 0012).
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ NO_SUPPLIER = 0
 
 
 class CampaignHubTallyRow(Base):
-    """How many hubs of one campaign share these suppliers, model, region, pilot flag and
-    status (a partial count: sum over `shard`)."""
+    """How many hubs of one campaign share these suppliers, model, region, pilot flag, vote
+    flags and status (a partial count: sum over `shard`)."""
 
     __tablename__ = "campaign_hub_tallies"
 
@@ -41,6 +47,8 @@ class CampaignHubTallyRow(Base):
     model: Mapped[str] = mapped_column(String(100), primary_key=True)
     csp_region: Mapped[str] = mapped_column(String(16), primary_key=True)
     in_pilot: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    import_voted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    gas_voted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True)
     hubs: Mapped[int] = mapped_column(BigInteger)
