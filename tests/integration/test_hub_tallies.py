@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from chfw_api.bootstrap import Container
+from chfw_api.services import instructions
 from chfw_api.services.hub_tallies import fold_hub_tallies
+from chfw_api.services.instruction_jobs import advance_instruction_jobs
+from tests.conftest import START
+from tests.integration import sr_builder as sr
 from tests.integration.campaign_fixtures import create_campaign, create_release, load_hubs
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, csv_body, hub_line
 
@@ -359,3 +364,37 @@ def test_concurrent_writers_then_fold_stay_exact(
             r[0] for r in conn.execute(text("SELECT DISTINCT shard FROM campaign_hub_tallies"))
         }
     assert shards == {0}
+
+
+def test_instructions_mark_their_votes_exactly(
+    client: TestClient, estate: Estate, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # covers: BR5.4, BR3.3
+    # An instruction marks its supplier's vote in the same row write as the plan (not by the
+    # vote trigger's second write): named GUIDs with split hubs left waiting, the other
+    # supplier settling them, then an AllEligible done in chunks by the worker. After each,
+    # the tallies and SR 11.9's counts equal the scans of the votes themselves.
+    monkeypatch.setattr(instructions, "MIN_SAFE_LAUNCH_BATCH", 1)  # small named batches
+    hubs = load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    when = START + timedelta(days=120)
+
+    def instruct(headers: dict[str, str], who: str, guids: list[str] | None) -> str:
+        body = sr.instruction(cid, when, guids)
+        r, doc = sr.post(client, headers, sr.envelope(who, "11.7", body))
+        assert r.status_code in (200, 202), r.text
+        return sr.code(doc)
+
+    assert instruct(estate.supplier_a, SUPPLIER_A, hubs.a_only[:2] + hubs.split_ab[:2]) == "I0"
+    assert_exact(container.engine, container)
+    assert instruct(estate.supplier_b, SUPPLIER_B, hubs.split_ab[:1]) == "I0"
+    assert_exact(container.engine, container)
+    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
+    assert instruct(estate.supplier_b, SUPPLIER_B, None) == "I99"
+    advance_instruction_jobs(container.uow, container.clock.now, chunk=2)
+    assert_exact(container.engine, container)
+    with container.engine.connect() as conn:
+        marked = conn.execute(
+            text("SELECT count(*) FROM campaign_hubs WHERE import_voted OR gas_voted")
+        ).scalar_one()
+    assert marked > 0

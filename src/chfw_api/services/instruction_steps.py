@@ -156,14 +156,12 @@ def record(
     first), and the settled hubs to their CSPs; `complete=False` while more chunks follow."""
     if accepted.count:  # (a chunk that found nothing staged nothing: it only completes the files)
         uow.requests.unstage([r.guid for r in rejected])
-        uow.instructions.record_staged_votes(
-            campaign_id=campaign_id,
-            stage=kind.value,
-            supplier_id=supplier_id,
-            instruction_id=instruction_id,
-            requested_at=requested,
+        # Plans first, marking the vote on each planned hub in the same row write; the votes
+        # then leave those rows alone (one row version per hub, not two).
+        pilot = kind is DeploymentKind.PILOT
+        uow.instructions.plan_staged_sole_supplier_hubs(
+            campaign_row_id, settled.planned_sole, voter=supplier_id, pilot=pilot
         )
-        uow.instructions.plan_staged_sole_supplier_hubs(campaign_row_id, settled.planned_sole)
         uow.instructions.set_plans(
             campaign_row_id,
             [
@@ -171,6 +169,14 @@ def record(
                 for p in settled.split_plans
                 if not p.waiting_for_second_supplier
             ],
+            voter=(supplier_id, pilot),
+        )
+        uow.instructions.record_staged_votes(
+            campaign_id=campaign_id,
+            stage=kind.value,
+            supplier_id=supplier_id,
+            instruction_id=instruction_id,
+            requested_at=requested,
         )
     _forward(uow, campaign_id, kind, instruction_id, accepted, settled, now, complete)
 

@@ -19,6 +19,14 @@ from chfw_api.persistence.tables import InstructionRow, UtcDateTime
 _PLANNED_STATUS = f"status = '{UNPLANNED}' THEN '{HubStatus.INSTRUCTED}' ELSE status END"
 """An instruction plans a hub: one still unplanned becomes instructed, one the CSP has already
 reported on keeps its status (hub_status.TRANSITIONS)."""
+_MARK_VOTED = (
+    "import_voted = import_voted OR (in_pilot = :p AND coalesce((SELECT h.import_supplier_id "
+    "= :s FROM hubs h WHERE h.guid = campaign_hubs.guid), false)), "
+    "gas_voted = gas_voted OR (in_pilot = :p AND coalesce((SELECT h.gas_supplier_id = :s "
+    "FROM hubs h WHERE h.guid = campaign_hubs.guid), false))"
+)
+"""The voter's side(s) of a hub marked voted, as migration 0012's vote trigger would: the
+hub's current import or gas supplier, for the stage of the hub's group (:p, the pilot flag)."""
 
 
 class InstructionRepository:
@@ -119,18 +127,22 @@ class InstructionRepository:
         )  # fmt: skip
         refresh_after_bulk_write(self._s.connection(), "instruction_votes", _rows(result))
 
-    def plan_staged_sole_supplier_hubs(self, campaign_row_id: int, at: datetime) -> None:
+    def plan_staged_sole_supplier_hubs(
+        self, campaign_row_id: int, at: datetime, *, voter: int, pilot: bool
+    ) -> None:
         """Hubs staged in `request_guids` with one supplier (or IS = GS) activate at `at`
-        (BR3.2): one set-based update instead of one per hub."""
+        (BR3.2): one set-based update instead of one per hub. It also marks `voter`'s vote
+        on them, which its votes, inserted next, would otherwise write as a second version of
+        every row (migration 0012's trigger skips rows already marked)."""
         result = self._s.execute(
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
-                f"{_PLANNED_STATUS} "
+                f"{_PLANNED_STATUS}, {_MARK_VOTED} "
                 "WHERE campaign_id = :cid AND guid IN (SELECT r.guid FROM request_guids r "
                 "JOIN hubs h ON h.guid = r.guid WHERE h.import_supplier_id IS NULL "
                 "OR h.gas_supplier_id IS NULL OR h.import_supplier_id = h.gas_supplier_id)"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
-            {"cid": campaign_row_id, "at": at},
+            {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
         )
         refresh_after_bulk_write(self._s.connection(), "campaign_hubs", _rows(result))
@@ -152,17 +164,30 @@ class InstructionRepository:
             out.setdefault(guid, {})[supplier] = _utc(at)
         return out
 
-    def set_plans(self, campaign_row_id: int, plans: Sequence[tuple[str, datetime]]) -> None:
-        """Planned activation per hub; planned hubs become 'instructed' unless already further."""
+    def set_plans(
+        self,
+        campaign_row_id: int,
+        plans: Sequence[tuple[str, datetime]],
+        *,
+        voter: tuple[int, bool] | None = None,
+    ) -> None:
+        """Planned activation per hub; planned hubs become 'instructed' unless already further.
+        `voter` (supplier, pilot group): an instruction's plans also mark that supplier's vote,
+        as `plan_staged_sole_supplier_hubs` does; DCC's automatic deployment passes none."""
         if not plans:
             return
         conn = self._s.connection()
         mark = placeholder(conn)
+        marked = ""
+        extra: tuple[object, ...] = ()
+        if voter is not None:
+            marked = ", " + _MARK_VOTED.replace(":s", mark).replace(":p", mark)
+            extra = (voter[1], voter[0], voter[1], voter[0])
         conn.exec_driver_sql(
             f"UPDATE campaign_hubs SET planned_activation_at = {mark}, status = CASE WHEN "
-            f"{_PLANNED_STATUS} "
+            f"{_PLANNED_STATUS}{marked} "
             f"WHERE campaign_id = {mark} AND guid = {mark}",
-            [(db_datetime(conn, at), campaign_row_id, g) for g, at in plans],
+            [(db_datetime(conn, at), *extra, campaign_row_id, g) for g, at in plans],
         )
 
     def unplanned_hubs(
