@@ -202,6 +202,16 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
     with engine.connect() as conn:
         trans = conn.begin()
         start = time.perf_counter()
+        # Plans first, marking the supplier's vote in the same row write (what chfw does, the
+        # least the result needs: migration 0012's vote trigger then finds the rows marked).
+        mine = f"(h.import_supplier_id = {supplier_id} OR h.gas_supplier_id = {supplier_id})"
+        conn.exec_driver_sql(
+            f"UPDATE campaign_hubs SET status = 'instructed', planned_activation_at = {when}, "
+            f"import_voted = import_voted OR coalesce(h.import_supplier_id = {supplier_id}, "
+            f"false), gas_voted = gas_voted OR coalesce(h.gas_supplier_id = {supplier_id}, "
+            f"false) FROM hubs h WHERE h.guid = campaign_hubs.guid AND "
+            f"campaign_hubs.campaign_id = {campaign_row} AND NOT campaign_hubs.in_pilot AND {mine}"
+        )
         conn.exec_driver_sql(
             "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, requested_at, "
             f"instruction_id, as_import, as_gas) SELECT '{campaign_id}', 'SafeLaunch', ch.guid, "
@@ -209,12 +219,7 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
             f"false), coalesce(h.gas_supplier_id = {supplier_id}, false) FROM campaign_hubs ch "
             "JOIN hubs h "
             f"ON h.guid = ch.guid WHERE ch.campaign_id = {campaign_row} AND NOT ch.in_pilot "
-            f"AND (h.import_supplier_id = {supplier_id} OR h.gas_supplier_id = {supplier_id})"
-        )
-        conn.exec_driver_sql(
-            f"UPDATE campaign_hubs SET status = 'instructed', planned_activation_at = {when} "
-            f"WHERE campaign_id = {campaign_row} AND guid IN (SELECT guid FROM instruction_votes "
-            "WHERE instruction_id = 'FLOOR')"
+            f"AND {mine}"
         )
         seconds = time.perf_counter() - start
         trans.rollback()
