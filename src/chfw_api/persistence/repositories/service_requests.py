@@ -71,10 +71,6 @@ class ServiceRequestRepository:
                 "INSERT INTO request_guids (pos, guid) VALUES (?, ?)", enumerate(guids)
             )
 
-    def hub_facts(self, campaign_row_id: int, guids: Sequence[str]) -> dict[str, HubFacts]:
-        """Facts for each distinct GUID named (the caller has removed duplicates)."""
-        return {f.guid: f for f in self.hub_facts_in_order(campaign_row_id, guids)}
-
     def hub_facts_in_order(self, campaign_row_id: int, guids: Sequence[str]) -> Iterator[HubFacts]:
         """Facts for each distinct GUID named, in the order named, 10,000 rows at a time: a
         300,000-GUID request holds one slice of them, never all (issue #12.5). The GUIDs stay
