@@ -1,8 +1,9 @@
 """Campaign creation over a large estate against a raw INSERT ... SELECT of the same rows.
 
 For each backend, in a fresh migrated database holding the estate:
-  floor  the eligible snapshot alone, as one raw `INSERT INTO campaign_hubs ... SELECT ... FROM
-         hubs WHERE ...` through the driver, timed, then rolled back
+  floor  the eligible snapshot alone, as raw `INSERT INTO campaign_hubs ... SELECT ... FROM
+         hubs WHERE ...` through the driver in chfw's keyset chunks (bench/snapshot_floor.py
+         says why that is the minimum), timed, then rolled back
   chfw   `create_campaign` end to end: release lookup, supersession check, eligible snapshot,
          per-supplier shares (BR1.3), A01 alerts rendered and validated, audit rows, commit
 Prints seconds, eligible rows and the ratio chfw/floor (bar: <= 2.0).
@@ -32,6 +33,7 @@ from chfw_api.services.campaigns import NewCampaign, create_campaign
 from chfw_api.services.inventory import import_hubs_csv
 from chfw_api.services.parties import load_parties
 from chfw_api.services.releases import NewRelease, register_release
+from snapshot_floor import snapshot_floor
 
 PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
 DCC = Caller(party_id=0, kind=PartyKind.DCC, code="90-B3-D5-1F-30-00-00-02")
@@ -61,25 +63,9 @@ def _models(csv_path: Path) -> list[str]:
 
 
 def _floor(c: Container, models: list[str], version: str) -> float:
-    marks = ", ".join(f"'{m}'" for m in models)
     with c.engine.connect() as conn:
         trans = conn.begin()
-        conn.exec_driver_sql(
-            "INSERT INTO campaigns (id, campaign_id, release_id, manufacturer, model, version, "
-            "operational_or_security, targeting, stage, notified_at, automatic_deployment_date, "
-            "stage_changed_at, pilot_planned, version_counter) SELECT 999999, 'FLOOR', id, "
-            "manufacturer, model, version, false, '{}', 'Notified', created_at, created_at, "
-            "created_at, false, 1 FROM firmware_releases LIMIT 1"
-        )
-        start = time.perf_counter()
-        conn.exec_driver_sql(
-            "INSERT INTO campaign_hubs (campaign_id, guid, model, csp_region, from_version, "
-            "import_supplier_id, gas_supplier_id, in_pilot, status) "
-            "SELECT 999999, guid, model, csp_region, firmware_version, import_supplier_id, "
-            f"gas_supplier_id, false, 'eligible' FROM hubs WHERE status = 'Commissioned' "
-            f"AND model IN ({marks}) AND firmware_version <> '{version}'"
-        )
-        seconds = time.perf_counter() - start
+        seconds = snapshot_floor(conn, models, version)
         trans.rollback()
     return seconds
 

@@ -50,6 +50,7 @@ from chfw_api.demo.api import Api, dashboard, instruction
 from chfw_api.demo.processes import free_port, settings_env
 from chfw_api.demo.script import NEW_VERSION, RELEASE
 from chfw_api.estate import write_sample_estate
+from snapshot_floor import snapshot_floor
 
 PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
 BENCH = Path(__file__).resolve().parent
@@ -169,25 +170,9 @@ def _floor_campaign(url: str, models: list[str]) -> float:
     from chfw_api.persistence.database import make_engine
 
     engine = make_engine(url)
-    marks = ", ".join(f"'{m}'" for m in models)
     with engine.connect() as conn:
         trans = conn.begin()
-        conn.exec_driver_sql(
-            "INSERT INTO campaigns (id, campaign_id, release_id, manufacturer, model, version, "
-            "operational_or_security, targeting, stage, notified_at, automatic_deployment_date, "
-            "stage_changed_at, pilot_planned, version_counter) SELECT 999999, 'FLOOR', id, "
-            "manufacturer, model, version, false, '{}', 'Notified', created_at, created_at, "
-            "created_at, false, 1 FROM firmware_releases LIMIT 1"
-        )
-        start = time.perf_counter()
-        conn.exec_driver_sql(
-            "INSERT INTO campaign_hubs (campaign_id, guid, model, csp_region, from_version, "
-            "import_supplier_id, gas_supplier_id, in_pilot, in_default_list, status) "
-            "SELECT 999999, guid, model, csp_region, firmware_version, import_supplier_id, "
-            "gas_supplier_id, false, false, 'eligible' FROM hubs WHERE status = 'Commissioned' "
-            f"AND model IN ({marks}) AND firmware_version <> '{NEW_VERSION}'"
-        )
-        seconds = time.perf_counter() - start
+        seconds = snapshot_floor(conn, models, NEW_VERSION)
         trans.rollback()
     engine.dispose()
     return seconds

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
+from sqlalchemy import text
 
 from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.duis.schema import validate
+from chfw_api.persistence.repositories import campaigns as campaign_rows
 from chfw_api.services.audit import verify
 from chfw_api.services.campaign_tick import tick
 from tests.conftest import START
@@ -73,6 +75,39 @@ def test_notification_snapshots_eligible_hubs_and_tells_each_supplier_its_counts
         assert body.findtext("sr:EligibleAsGasSupplier", namespaces=NS) == str(
             mine["eligible_as_gas"]
         )
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
+def test_the_snapshot_written_in_chunks_is_the_eligible_set_exactly(
+    client: TestClient,
+    estate: Estate,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+) -> None:
+    # covers: BR1.1, BR1.3
+    # Chunk boundaries fall between eligible and ineligible hubs and on the last estate hub;
+    # a boundary counted twice or skipped changes the set or the shares.
+    monkeypatch.setattr(campaign_rows, "SNAPSHOT_CHUNK", chunk)
+    hubs = load_hubs(client, estate)
+    campaign = create_campaign(client, estate, create_release(client, estate))
+    with container.engine.connect() as conn:
+        snapshot = conn.execute(
+            text(
+                "SELECT ch.guid FROM campaign_hubs ch JOIN campaigns c ON c.id = ch.campaign_id "
+                "WHERE c.campaign_id = :c"
+            ),
+            {"c": campaign["campaign_id"]},
+        ).scalars()
+        guids = list(snapshot)
+    assert sorted(guids) == sorted(hubs.eligible)
+    assert campaign["eligible_hubs"] == len(hubs.eligible)
+    shares = {
+        s["supplier"]: (s["eligible_as_import"], s["eligible_as_gas"])
+        for s in campaign["suppliers"]
+    }
+    assert shares[SUPPLIER_A] == (9, 5)
+    assert shares[SUPPLIER_B] == (3, 4)
 
 
 def test_supplier_extracts_only_its_own_eligible_hubs(
