@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from chfw_api.persistence.staged import staged_range
 from chfw_api.persistence.tables.base import UtcDateTime
 
 
@@ -53,10 +54,12 @@ def fetch_all(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[
 def for_guids(
     conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:
-    """`sql` (with `{mark}` for the campaign key and `{named}` for `IN <the GUIDs>`) ready for
-    `fetch_all`: on SQLite the GUIDs are one JSON parameter read by `json_each`; on PostgreSQL
-    a temporary table filled by COPY (a 50,000-element array parameter costs several times
-    more to build and parse, and the planner cannot see its size)."""
+    """`sql` (with `{mark}` for the campaign key, `{named}` for `IN <the GUIDs>` and `{within}`
+    for `BETWEEN <the least and the greatest>`) ready for `fetch_all`: on SQLite the GUIDs are
+    one JSON parameter read by `json_each`; on PostgreSQL a temporary table filled by COPY (a
+    50,000-element array parameter costs several times more to build and parse, and the planner
+    cannot see its size). `{within}` bounds an index scan that a merge join would otherwise
+    start at the estate's first GUID (see `persistence/staged.py`)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             "CREATE TEMP TABLE IF NOT EXISTS chfw_named_guids (guid varchar(23)) "
@@ -65,9 +68,15 @@ def for_guids(
         conn.exec_driver_sql("TRUNCATE chfw_named_guids")
         copy_rows(conn, "chfw_named_guids (guid)", ((g,) for g in guids))
         conn.exec_driver_sql("ANALYZE chfw_named_guids")
-        named = sql.format(mark="%(ck)s", named="IN (SELECT guid FROM chfw_named_guids)")
+        named = sql.format(
+            mark="%(ck)s",
+            named="IN (SELECT guid FROM chfw_named_guids)",
+            within=staged_range("chfw_named_guids"),
+        )
         return named, {"ck": campaign_key}
-    named = sql.format(mark=":ck", named="IN (SELECT value FROM json_each(:guids))")
+    named = sql.format(
+        mark=":ck", named="IN (SELECT value FROM json_each(:guids))", within="IS NOT NULL"
+    )
     return named, {"ck": campaign_key, "guids": json.dumps(list(guids))}
 
 

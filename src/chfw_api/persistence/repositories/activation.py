@@ -36,11 +36,12 @@ SELECT h.guid, h.csp_region, ch.guid, ch.status, ch.result_at, ch.in_pilot, h.fi
        EXISTS (SELECT 1 FROM activation_results ar
                WHERE ar.campaign_id = {mark} AND ar.guid = h.guid)
 FROM hubs h
-LEFT JOIN campaign_hubs ch ON ch.campaign_id = {mark} AND ch.guid = h.guid
-WHERE h.guid {named}
+LEFT JOIN campaign_hubs ch ON ch.campaign_id = {mark} AND ch.guid = h.guid AND ch.guid {within}
+WHERE h.guid {named} AND h.guid {within}
 """
 _SEEN = """
 SELECT guid, outcome, at FROM activation_results WHERE campaign_id = {mark} AND guid {named}
+AND guid {within}
 """
 _RESULT_COLS = (
     "campaign_id, guid, outcome, at, firmware_version, reason_code, reason, csp_party_id, "

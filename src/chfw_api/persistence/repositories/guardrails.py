@@ -36,7 +36,7 @@ from chfw_api.persistence.tables import (
 
 _ATTRIBUTES = (
     "SELECT guid, in_pilot, model, csp_region, import_supplier_id, gas_supplier_id "
-    "FROM campaign_hubs WHERE campaign_id = {mark} AND guid {named}"
+    "FROM campaign_hubs WHERE campaign_id = {mark} AND guid {named} AND guid {within}"
 )
 
 

@@ -151,7 +151,7 @@ class InstructionJobRepository:
                 text(
                     "SELECT h.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :c "
                     f"AND ch.guid = h.guid WHERE h.{role} = :s AND ch.in_pilot = :p "
-                    "AND h.guid > :after ORDER BY h.guid LIMIT :n"
+                    "AND h.guid > :after AND ch.guid > :after ORDER BY h.guid LIMIT :n"
                 ),
                 {"c": campaign_row_id, "s": supplier_id, "p": in_pilot, "after": after or "",
                  "n": limit},

@@ -13,6 +13,7 @@ from chfw_api.domain.hub_status import UNPLANNED, HubStatus
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.persistence.driver import db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
+from chfw_api.persistence.staged import staged_range
 from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import InstructionRow, UtcDateTime
 
@@ -27,6 +28,8 @@ _MARK_VOTED = (
 )
 """The voter's side(s) of a hub marked voted, as migration 0012's vote trigger would: the
 hub's current import or gas supplier, for the stage of the hub's group (:p, the pilot flag)."""
+
+_WITHIN = staged_range("request_guids")
 
 
 class InstructionRepository:
@@ -116,7 +119,8 @@ class InstructionRepository:
                 "SELECT :c, :st, r.guid, :s, :at, :iid, "
                 "coalesce(h.import_supplier_id = :s, false), "
                 "coalesce(h.gas_supplier_id = :s, false) "
-                "FROM request_guids r JOIN hubs h ON h.guid = r.guid WHERE true "
+                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
+                f"WHERE h.guid {_WITHIN} "
                 "ON CONFLICT (campaign_id, stage, guid, supplier_id) DO UPDATE SET "
                 "requested_at = excluded.requested_at, instruction_id = excluded.instruction_id, "
                 "as_import = excluded.as_import, as_gas = excluded.as_gas"
@@ -138,9 +142,10 @@ class InstructionRepository:
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
                 f"{_PLANNED_STATUS}, {_MARK_VOTED} "
-                "WHERE campaign_id = :cid AND guid IN (SELECT r.guid FROM request_guids r "
-                "JOIN hubs h ON h.guid = r.guid WHERE h.import_supplier_id IS NULL "
-                "OR h.gas_supplier_id IS NULL OR h.import_supplier_id = h.gas_supplier_id)"
+                f"WHERE campaign_id = :cid AND guid {_WITHIN} AND guid IN (SELECT r.guid "
+                f"FROM request_guids r JOIN hubs h ON h.guid = r.guid WHERE h.guid {_WITHIN} "
+                "AND (h.import_supplier_id IS NULL OR h.gas_supplier_id IS NULL "
+                "OR h.import_supplier_id = h.gas_supplier_id))"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
@@ -155,7 +160,7 @@ class InstructionRepository:
             text(
                 "SELECT v.guid, v.supplier_id, v.requested_at FROM instruction_votes v "
                 "JOIN request_guids r ON r.guid = v.guid WHERE v.campaign_id = :c "
-                "AND v.stage = :st AND v.supplier_id <> :s"
+                f"AND v.stage = :st AND v.supplier_id <> :s AND v.guid {_WITHIN}"
             ),
             {"c": campaign_id, "st": stage, "s": supplier_id},
         )

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.hub_status import BY_VALUE
+from chfw_api.persistence.staged import staged_range
+
+_WITHIN = staged_range("request_guids")
 
 
 class ServiceRequestRepository:
@@ -84,10 +87,10 @@ class ServiceRequestRepository:
             "SELECT r.guid, h.guid IS NOT NULL, h.status, h.import_supplier_id, "
             "h.gas_supplier_id, h.production_proving, h.friendly_customer, h.pilot_excluded, "
             "ch.guid IS NOT NULL, ch.in_pilot, ch.status, h.csp_region, h.model "
-            "FROM request_guids r LEFT JOIN hubs h ON h.guid = r.guid "
+            f"FROM request_guids r LEFT JOIN hubs h ON h.guid = r.guid AND h.guid {_WITHIN} "
             "LEFT JOIN campaign_hubs ch ON ch.campaign_id = "
             + ("%s" if pg else "?")
-            + " AND ch.guid = r.guid ORDER BY r.pos"
+            + f" AND ch.guid = r.guid AND ch.guid {_WITHIN} ORDER BY r.pos"
         )
         # The driver's own cursor: for 50,000 rows SQLAlchemy's result wrapping costs as much
         # as the query. On PostgreSQL a server-side one, so the rows arrive a slice at a time
