@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,40 @@ def test_a_worker_killed_mid_instruction_resumes_without_instructing_twice(
     assert sum(n for _, n in parts) == HUBS and planned == HUBS
     closing = [x for x in alerts(container, "N80") if x.recipient == A]
     assert len(closing) == 1
+
+
+def test_a_chunk_waits_for_another_writer_of_its_campaign(
+    client: TestClient,
+    estate: Estate,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # covers: BR3.8, BR3.3
+    # A chunk and another writer of the same campaign's hubs (a supplier SR, a CSP upload: each
+    # holds the campaign row) take turns, so they cannot lock shared hubs in opposite orders.
+    if container.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's single writer lock already serialises every write")
+    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
+    load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    _instruct_all(client, estate, cid)
+    ran: list[int] = []
+
+    def chunk() -> None:
+        ran.append(
+            advance_instruction_jobs(container.uow, container.clock.now, chunk=2, max_chunks=1)
+        )
+
+    with container.engine.connect() as writer:
+        writer.execute(
+            text("SELECT id FROM campaigns WHERE campaign_id = :c FOR UPDATE"), {"c": cid}
+        )
+        worker = threading.Thread(target=chunk)
+        worker.start()
+        worker.join(1.5)
+        assert worker.is_alive()  # waiting for the campaign row
+        assert _job(container) == ("running", 0, 0)
+        writer.rollback()
+    worker.join(30)
+    assert ran == [1]
+    assert _job(container)[:2] == ("running", 1)

@@ -6,7 +6,8 @@ the same checks and steps as a request (services/instruction_steps.py: votes, pl
 instruction parts), tells the other suppliers of its split hubs, and moves the cursor, all in one
 commit: a crash redoes the chunk in flight, never one already done, and votes are upserts, so a
 redo cannot instruct twice. The last chunk writes the CSP manifests and the closing N80 with the
-totals and planned dates. No lock is held across chunks; other requests run in between.
+totals and planned dates. A chunk holds the campaign row for its transaction; no lock is held
+across chunks, and other requests run in between.
 
 A paused or suspended campaign holds the job (it waits, BR6.4/6.5); one that can take no more
 instructions of its stage (stopped, closed, superseded) ends it with what was done.
@@ -65,8 +66,13 @@ def advance_instruction_jobs(
 
 
 def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int) -> bool:
-    """One chunk of `job` inside the caller's transaction; False when the job must wait."""
-    campaign = uow.campaigns.get(job.campaign_id)
+    """One chunk of `job` inside the caller's transaction; False when the job must wait.
+
+    The chunk holds the campaign row, as every supplier SR, CSP upload and tick on it does, for
+    its own transaction only (a second or two): two writers of one campaign's hubs (this chunk
+    and another supplier's instruction on shared split hubs, or an upload) would otherwise lock
+    the same campaign hubs in different orders and one of them could die in a deadlock."""
+    campaign = uow.campaigns.get(job.campaign_id, for_update=True)
     kind = DeploymentKind(job.stage)
     if campaign is None or not campaign.may_instruct(kind):
         return _hold_or_stop(uow, job, campaign, now)
