@@ -53,7 +53,10 @@ def worker_jobs() -> list[PeriodicJob]:
         PeriodicJob("instruction-chunks", 1.0, instructions),  # large SR 11.7s (issue #12)
         PeriodicJob("automatic-deployment-br36", 30.0, automatic),
         PeriodicJob("pilot-selection-ad09", 60.0, pilots),
-        PeriodicJob("estate-reports", 2.0, reports),
+        # SR 11.8 answers I99 and the supplier waits for N83: a look every half second costs
+        # one small read of `reports` when idle; at 2 s the wait was most of a 300,000-hub
+        # report's time (bench/national.py).
+        PeriodicJob("estate-reports", 0.5, reports),
         PeriodicJob("gateway-files", 1.0, write_pending_files),  # CSP gateway drops (issue #6)
         PeriodicJob("email-notices", 1.0, send_emails),  # SMTP (issue #14)
     ]
