@@ -220,7 +220,7 @@ class ActivationRepository:
                 HubRow.gas_supplier_id,
             )
             .join(HubRow, HubRow.guid == ch.guid)
-            .where(ch.campaign_id == campaign_key, ch.in_pilot.is_(True))
+            .where(ch.campaign_id == campaign_key, ch.in_pilot)  # (bare: the partial index matches)
             .order_by(ch.guid)
             .limit(limit)
         )

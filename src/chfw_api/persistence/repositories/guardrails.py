@@ -42,7 +42,10 @@ _ATTRIBUTES = (
 
 def _slice_filter(key: SliceKey) -> ColumnElement[bool]:
     ch = CampaignHubRow
-    stage = ch.in_pilot.is_(True) if key.stage is DeploymentKind.PILOT else ch.in_pilot.is_(False)
+    # Bare `in_pilot`, not `IS TRUE`: PostgreSQL matches it to the pilot group's partial index.
+    stage: ColumnElement[bool] = (
+        ch.in_pilot.expression if key.stage is DeploymentKind.PILOT else ~ch.in_pilot
+    )
     if key.dimension is Dimension.MODEL:
         return stage & (ch.model == key.value)
     if key.dimension is Dimension.REGION:
