@@ -1,7 +1,7 @@
 """The campaign the demo plays, part 3: the safe launch, its completion and the closure.
 
 T0+27d  A08: each CSP uploads the safe-launch schedule: every non-pilot hub in batches of
-        50,000, batch k in the period T0+35d+7k days .. +5 days
+        50,000, batch k in the period T0+35d+7k days .. +12 hours
 T0+28d  11.7 safe-launch instructions: a supplier with 50,000+ hubs in reach instructs
         explicit batches that follow the CSP's periods (BR3.7); a smaller one is refused an
         explicit batch (E110703) and instructs all its hubs at once (AllEligible, BR3.8)
@@ -13,7 +13,7 @@ end     DCC completes the safe launch (A09/A10, N77) and closes the campaign (A1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chfw_api.demo import api as sr
@@ -44,7 +44,10 @@ def schedule(demo: Demo) -> list[list[Hub]]:
                 mine = [h.guid for h in demo.estate.by_csp(batch)[csp]]
                 if mine:
                     start = period_start(demo, k)
-                    periods.append((start, start.replace(hour=23), f"batch {k + 1}", mine))
+                    # Twelve hours from the start, whatever T0's hour (T0 is the next full hour:
+                    # ending at 23:00 the same day made an empty period when it was 23:00).
+                    end = start + timedelta(hours=12)
+                    periods.append((start, end, f"batch {k + 1}", mine))
             if periods:
                 body = sr.csp_schedule("CSPSafeLaunchSchedule", demo.campaign_id, periods)
                 receipt = demo.api.csp_upload(csp, demo.campaign_id, "safe-launch-schedule", body)

@@ -7,11 +7,12 @@ from datetime import UTC as _UTC
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_status import UNPLANNED, HubStatus
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.persistence.driver import db_datetime, placeholder
+from chfw_api.persistence.driver import copy_rows, db_datetime, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.staged import staged_range
 from chfw_api.persistence.statistics import refresh_after_bulk_write
@@ -182,6 +183,9 @@ class InstructionRepository:
         if not plans:
             return
         conn = self._s.connection()
+        if conn.dialect.name == "postgresql":
+            self._set_plans_staged(conn, campaign_row_id, plans, voter)
+            return
         mark = placeholder(conn)
         marked = ""
         extra: tuple[object, ...] = ()
@@ -193,6 +197,36 @@ class InstructionRepository:
             f"{_PLANNED_STATUS}{marked} "
             f"WHERE campaign_id = {mark} AND guid = {mark}",
             [(db_datetime(conn, at), *extra, campaign_row_id, g) for g, at in plans],
+        )
+
+    def _set_plans_staged(
+        self,
+        conn: Connection,
+        campaign_row_id: int,
+        plans: Sequence[tuple[str, datetime]],
+        voter: tuple[int, bool] | None,
+    ) -> None:
+        """PostgreSQL: the plans staged by COPY and written by one UPDATE. One UPDATE per hub
+        ran the statement-level tally trigger once per hub: 5.1 s for a chunk's ~15,000 split
+        hubs at 10,000,000 hubs (bench/national.py), against one run for all of them."""
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS chfw_plans (guid varchar(23) PRIMARY KEY, "
+            "at timestamptz NOT NULL) ON COMMIT DELETE ROWS"
+        )
+        conn.exec_driver_sql("TRUNCATE chfw_plans")
+        copy_rows(conn, "chfw_plans (guid, at)", plans)
+        conn.exec_driver_sql("ANALYZE chfw_plans")
+        marked = ""
+        params: dict[str, object] = {"cid": campaign_row_id}
+        if voter is not None:
+            marked = ", " + _MARK_VOTED.replace(":s", "%(s)s").replace(":p", "%(p)s")
+            params.update(s=voter[0], p=voter[1])
+        within = staged_range("chfw_plans")
+        conn.exec_driver_sql(
+            "UPDATE campaign_hubs SET planned_activation_at = p.at, status = CASE WHEN "
+            f"{_PLANNED_STATUS}{marked} FROM chfw_plans p WHERE campaign_hubs.campaign_id = "
+            f"%(cid)s AND campaign_hubs.guid = p.guid AND campaign_hubs.guid {within}",
+            params,
         )
 
     def unplanned_hubs(
