@@ -304,6 +304,9 @@ def main() -> int:
     ap.add_argument("--backend", default="postgresql")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--existing-database", help="PostgreSQL database of an earlier run's estate")
+    ap.add_argument(
+        "--supplier-rank", type=int, default=1, help="the Nth largest supplier instructs"
+    )
     args = ap.parse_args()
     table = Table()
     rss: dict[str, float] = {}
@@ -369,10 +372,11 @@ def main() -> int:
                 table.add("campaign create", ours_s, floor_s,
                           f"{created['eligible_hubs']:,} eligible")  # fmt: skip
 
-            supplier_id, supplier, held = _rows(url, (
+            by_size = _rows(url, (
                 "SELECT p.id, p.code, count(*) FROM parties p JOIN hubs h ON "
                 "h.import_supplier_id = p.id OR h.gas_supplier_id = p.id "
-                "GROUP BY p.id, p.code ORDER BY count(*) DESC LIMIT 1"))[0]  # fmt: skip
+                "GROUP BY p.id, p.code ORDER BY count(*) DESC"))  # fmt: skip
+            supplier_id, supplier, held = by_size[args.supplier_rank - 1]
             floor_s = min(
                 _floor_all_eligible(url, campaign_row, cid, supplier_id) for _ in range(2)
             )

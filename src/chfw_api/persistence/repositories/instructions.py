@@ -19,6 +19,7 @@ from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import InstructionRow, UtcDateTime
 
 _PLANNED_STATUS = f"status = '{UNPLANNED}' THEN '{HubStatus.INSTRUCTED}' ELSE status END"
+_PLANNED_STATUS_QUALIFIED = _PLANNED_STATUS.replace("status", "campaign_hubs.status")
 """An instruction plans a hub: one still unplanned becomes instructed, one the CSP has already
 reported on keeps its status (hub_status.TRANSITIONS)."""
 _MARK_VOTED = (
@@ -141,12 +142,19 @@ class InstructionRepository:
         every row (migration 0012's trigger skips rows already marked)."""
         result = self._s.execute(
             text(
+                # The staged hubs joined once: the vote marks read the joined inventory row
+                # rather than probing `hubs` twice more per row (_MARK_VOTED's subqueries).
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
-                f"{_PLANNED_STATUS}, {_MARK_VOTED} "
-                f"WHERE campaign_id = :cid AND guid {_WITHIN} AND guid IN (SELECT r.guid "
-                f"FROM request_guids r JOIN hubs h ON h.guid = r.guid WHERE h.guid {_WITHIN} "
+                f"{_PLANNED_STATUS_QUALIFIED}, "
+                "import_voted = campaign_hubs.import_voted OR (campaign_hubs.in_pilot = :p "
+                "AND coalesce(h.import_supplier_id = :s, false)), "
+                "gas_voted = campaign_hubs.gas_voted OR (campaign_hubs.in_pilot = :p "
+                "AND coalesce(h.gas_supplier_id = :s, false)) "
+                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
+                f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
+                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} "
                 "AND (h.import_supplier_id IS NULL OR h.gas_supplier_id IS NULL "
-                "OR h.import_supplier_id = h.gas_supplier_id))"
+                "OR h.import_supplier_id = h.gas_supplier_id)"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
