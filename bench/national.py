@@ -257,11 +257,13 @@ def _floor_report(url: str, supplier_id: int, out: Path) -> float:
     sql = (
         f"SELECT h.guid, h.import_supplier_id = {s}, h.gas_supplier_id = {s}, "
         "h.firmware_version, c.campaign_id, ch.status, ch.result_at, ch.planned_activation_at, "
-        "ch.in_pilot, (h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT NULL "
-        "AND h.import_supplier_id <> h.gas_supplier_id), EXISTS (SELECT 1 FROM instruction_votes "
-        "v WHERE v.campaign_id = c.campaign_id AND v.stage = CASE WHEN ch.in_pilot THEN 'Pilot' "
-        "ELSE 'SafeLaunch' END AND v.guid = h.guid AND v.supplier_id = CASE WHEN "
-        f"h.import_supplier_id = {s} THEN h.gas_supplier_id ELSE h.import_supplier_id END) "
+        # The other supplier's vote is looked up for split hubs only, as chfw does.
+        "ch.in_pilot, CASE WHEN h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT "
+        "NULL AND h.import_supplier_id <> h.gas_supplier_id THEN EXISTS (SELECT 1 FROM "
+        "instruction_votes v WHERE v.campaign_id = c.campaign_id AND v.stage = CASE WHEN "
+        "ch.in_pilot THEN 'Pilot' ELSE 'SafeLaunch' END AND v.guid = h.guid AND v.supplier_id = "
+        f"CASE WHEN h.import_supplier_id = {s} THEN h.gas_supplier_id ELSE h.import_supplier_id "
+        "END) END "
         "FROM hubs h LEFT JOIN campaign_hubs ch ON ch.guid = h.guid LEFT JOIN campaigns c "
         f"ON c.id = ch.campaign_id WHERE h.import_supplier_id = {s} OR h.gas_supplier_id = {s} "
         "ORDER BY h.guid"
@@ -270,9 +272,12 @@ def _floor_report(url: str, supplier_id: int, out: Path) -> float:
     if url.startswith("postgresql"):
         import psycopg
 
+        from chfw_api.persistence.database import PG_RANDOM_PAGE_COST
+
         conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
         with (
-            psycopg.connect(conninfo) as pg,
+            # chfw's session settings (persistence/database.py), as every floor here has.
+            psycopg.connect(conninfo, options=f"-c random_page_cost={PG_RANDOM_PAGE_COST}") as pg,
             out.open("wb") as f,
             pg.cursor() as cur,
             cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy,
@@ -395,8 +400,7 @@ def main() -> int:
                       f"{votes:,} hubs of {held:,} ({answer.code} first)")  # fmt: skip
 
             floor_s = _floor_report(url, supplier_id, work / "floor-report.csv")
-            body = f"<sr:ReadCHFirmwareStatus><sr:CampaignID>{cid}</sr:CampaignID>" \
-                   "</sr:ReadCHFirmwareStatus>"  # fmt: skip
+            body = "<sr:ReadCHFirmwareStatus/>"  # the whole estate, as the floor reads it
             start = time.perf_counter()
             answer = api.sr(supplier, "11.8", body)
             report_id = answer.text("ReportID")

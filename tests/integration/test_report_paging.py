@@ -127,3 +127,24 @@ def test_two_processes_numbering_reports_at_once_get_distinct_numbers(
     queue(None)
     first.join(10)
     assert sorted(numbers) == [1, 2]
+
+
+def test_the_report_size_is_counted_only_as_far_as_the_choice_needs(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: BR5.3
+    # Whether SR 11.8 answers at once or in a report needs only to know if the rows pass the
+    # limit: the count stops one past it, and is exact below it, with or without a campaign.
+    load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    with container.uow(read_only=True) as uow:
+        party = uow.parties.get_by_code(SUPPLIER_A)
+        assert party is not None
+        for campaign in (None, cid, "CMP-999999"):
+            whole = len(list(uow.estate.rows(party.id, campaign=campaign, status=None,
+                                             guids=None, batch=100)))  # fmt: skip
+            for at_most in (1, 3, whole, whole + 5):
+                got = uow.estate.count(party.id, campaign=campaign, status=None, guids=None,
+                                       at_most=at_most)  # fmt: skip
+                assert got == min(whole, at_most), (campaign, at_most)
+            assert (whole > 3) == (campaign != "CMP-999999")

@@ -57,6 +57,7 @@ class EstateStore(Protocol):
         campaign: str | None,
         status: str | None,
         guids: Sequence[str] | None,
+        at_most: int,
     ) -> int: ...
     def rows(
         self,

@@ -89,7 +89,7 @@ def read_status(
         }
         total = uow.estate.count(
             caller.party_id, campaign=command.campaign_id, status=command.status,
-            guids=command.guids,
+            guids=command.guids, at_most=SYNC_LIMIT + 1,
         )  # fmt: skip
         if total <= SYNC_LIMIT:
             rows = uow.estate.rows(caller.party_id, campaign=command.campaign_id,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from chfw_api.domain.hub_status import UNPLANNED
 from chfw_api.domain.reports import EstateRow, Report, SecondSupplier
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.persistence.tables import HubRow, ReportRow
+from chfw_api.persistence.tables import CampaignRow, HubRow, ReportRow
 
 
 def _utc(value: Any) -> datetime | None:
@@ -103,8 +103,14 @@ class EstateRepository:
         sql = _SUPPLIER
         params: dict[str, Any] = {"s": supplier_id}
         if campaign is not None:
-            sql += " AND c.campaign_id = :c"
-            params["c"] = campaign
+            # By the campaign's row id, which the planner has statistics for: filtered through
+            # `campaigns` it guessed 55,000 of a 9,300,000-hub campaign's rows and probed
+            # `hubs` once per campaign hub (a 5,000,000-hub supplier's report: 45 s, not 20).
+            sql += " AND ch.campaign_id = :cid"
+            row_id = self._s.scalar(
+                select(CampaignRow.id).where(CampaignRow.campaign_id == campaign)
+            )
+            params["cid"] = -1 if row_id is None else row_id
         if status is not None:
             sql += " AND ch.status = :st"
             params["st"] = status
@@ -120,16 +126,21 @@ class EstateRepository:
         campaign: str | None,
         status: str | None,
         guids: Sequence[str] | None,
+        at_most: int,
     ) -> int:
+        """The report's rows, counted up to `at_most`: enough to choose between an answer now
+        and a report made by the worker, at a cost that stops there (counting a 5,000,000-hub
+        supplier's rows took 29 s at 10,000,000 hubs)."""
         where, params = self._where(supplier_id, campaign, status, guids)
         join = "JOIN" if (campaign or status) else "LEFT JOIN"
         return int(
             self._s.scalar(
                 text(
-                    f"SELECT count(*) FROM hubs h {join} campaign_hubs ch ON ch.guid = h.guid "
-                    f"{join} campaigns c ON c.id = ch.campaign_id WHERE {where}"
+                    f"SELECT count(*) FROM (SELECT 1 FROM hubs h {join} campaign_hubs ch "
+                    f"ON ch.guid = h.guid {join} campaigns c ON c.id = ch.campaign_id "
+                    f"WHERE {where} LIMIT :at_most) AS found"
                 ),
-                params,
+                {**params, "at_most": at_most},
             )
             or 0
         )
