@@ -204,3 +204,28 @@ def test_a_writer_killed_mid_run_loses_no_file_and_leaves_none_half_written(
     assert all(read_verified(p) == body for p in files)
     with container.uow(read_only=True) as uow:
         assert uow.gateway.claim(100) == []
+
+
+def test_a_writer_claim_holds_a_bounded_size_of_files(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: X4
+    # Instruction parts are megabytes each: a claim takes files in order up to a byte budget
+    # (at least one), so a backlog never sits in the worker's memory all at once.
+    s = campaign(client, estate)
+    with container.uow() as uow:
+        for _ in range(5):
+            uow.gateway.enqueue(
+                "CSP-N", "decision", s.campaign_id, b"<x>" + b"a" * 1000 + b"</x>", START
+            )
+        uow.commit()
+    with container.uow() as uow:
+        before = [f.id for f in uow.gateway.claim(10_000)]
+    mine = before[-5:]
+    with container.uow() as uow:
+        uow.gateway.mark_written(before[:-5], START)
+        uow.commit()
+    with container.uow() as uow:
+        assert [f.id for f in uow.gateway.claim(10_000, max_bytes=2_500)] == mine[:2]
+        assert [f.id for f in uow.gateway.claim(10_000, max_bytes=10)] == mine[:1]
+        assert [f.id for f in uow.gateway.claim(3, max_bytes=10**9)] == mine[:3]

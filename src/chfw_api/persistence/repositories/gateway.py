@@ -52,6 +52,9 @@ FileRenderer = Callable[[GatewayFile], bytes]
 def _no_file_renderer(f: GatewayFile) -> bytes:
     raise RuntimeError("this unit of work was built without a gateway file renderer")
 
+CLAIM_BYTES = 64 * 1024 * 1024
+"""Bodies one writer transaction holds at most (beyond its first file)."""
+
 
 class GatewayRepository:
     def __init__(self, session: Session, *, render: FileRenderer = _no_file_renderer) -> None:
@@ -293,9 +296,28 @@ class GatewayRepository:
             out.setdefault(code, []).append(InstructionPart(number, file_id, hubs, sha))
         return out
 
-    def claim(self, limit: int) -> list[PendingFile]:
-        """Unwritten files, oldest first, locked for this transaction."""
+    def claim(self, limit: int, *, max_bytes: int = CLAIM_BYTES) -> list[PendingFile]:
+        """Unwritten files, oldest first, locked for this transaction: at most `limit`, and no
+        more than `max_bytes` of bodies beyond the first file (a 50,000-hub instruction part is
+        up to 9 MB at 10,000,000 hubs: a backlog of 200 of them would be 1.8 GB at once)."""
         stmt = (
+            select(GatewayFileRow.id, func.length(GatewayFileRow.body))
+            .where(GatewayFileRow.written_at.is_(None))
+            .order_by(GatewayFileRow.id)
+            .limit(limit)
+        )
+        if self._s.connection().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        ids: list[int] = []
+        size = 0
+        for file_id, length in self._s.execute(stmt):
+            size += length or 0
+            if ids and size > max_bytes:
+                break
+            ids.append(file_id)
+        if not ids:
+            return []
+        rows = self._s.execute(
             select(
                 GatewayFileRow.id,
                 PartyRow.code,
@@ -305,13 +327,10 @@ class GatewayRepository:
                 GatewayFileRow.sha256,
             )
             .join(PartyRow, PartyRow.id == GatewayFileRow.csp_party_id)
-            .where(GatewayFileRow.written_at.is_(None))
+            .where(GatewayFileRow.id.in_(ids))
             .order_by(GatewayFileRow.id)
-            .limit(limit)
         )
-        if self._s.connection().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=GatewayFileRow)
-        return [PendingFile(*r) for r in self._s.execute(stmt)]
+        return [PendingFile(*r) for r in rows]
 
     def mark_written(self, ids: Sequence[int], now: datetime) -> None:
         if ids:
