@@ -52,6 +52,7 @@ FileRenderer = Callable[[GatewayFile], bytes]
 def _no_file_renderer(f: GatewayFile) -> bytes:
     raise RuntimeError("this unit of work was built without a gateway file renderer")
 
+
 CLAIM_BYTES = 64 * 1024 * 1024
 """Bodies one writer transaction holds at most (beyond its first file)."""
 
