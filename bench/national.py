@@ -208,6 +208,16 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
     when = "'2030-01-01T00:00:00+00:00'" if pg else "'2030-01-01 00:00:00.000000'"
     s = supplier_id
     mine = f"(h.import_supplier_id = {s} OR h.gas_supplier_id = {s})"
+    split = (
+        "(h.import_supplier_id IS NOT NULL AND h.gas_supplier_id IS NOT NULL "
+        "AND h.import_supplier_id <> h.gas_supplier_id)"
+    )
+    least, greatest = ("least", "greatest") if pg else ("min", "max")
+    with engine.connect() as conn:
+        auto = conn.exec_driver_sql(
+            f"SELECT automatic_deployment_date FROM campaigns WHERE id = {campaign_row}"
+        ).scalar()
+    auto = f"'{auto.isoformat()}'::timestamptz" if pg else f"'{auto}'"
     with engine.connect() as conn:
         trans = conn.begin()
         start = time.perf_counter()
@@ -226,13 +236,23 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
             ch_in = "campaign_hubs.guid " + within.format(col="campaign_hubs.guid")
             # Plans first, marking the supplier's vote in the same row write (what chfw does,
             # the least the result needs: migration 0012's vote trigger then finds the rows
-            # marked).
+            # marked). A split hub is planned only once its other supplier has voted, at the
+            # later of the two times, never after DCC's automatic time (BR3.2, BR4.1): its
+            # other vote is read, as chfw reads it; one still waiting keeps its row.
+            v_in = "v.guid " + within.format(col="v.guid")
             conn.exec_driver_sql(
-                f"UPDATE campaign_hubs SET status = 'instructed', planned_activation_at = {when}, "
+                f"UPDATE campaign_hubs SET status = 'instructed', planned_activation_at = "
+                f"CASE WHEN v.guid IS NULL THEN {when} "
+                f"ELSE {least}({greatest}({when}, v.requested_at), {auto}) END, "
                 f"import_voted = import_voted OR coalesce(h.import_supplier_id = {s}, false), "
                 f"gas_voted = gas_voted OR coalesce(h.gas_supplier_id = {s}, false) FROM hubs h "
+                f"LEFT JOIN instruction_votes v ON v.campaign_id = '{campaign_id}' "
+                f"AND v.stage = 'SafeLaunch' AND v.guid = h.guid AND {v_in} AND {split} "
+                f"AND v.supplier_id = CASE WHEN h.import_supplier_id = {s} "
+                "THEN h.gas_supplier_id ELSE h.import_supplier_id END "
                 f"WHERE h.guid = campaign_hubs.guid AND campaign_hubs.campaign_id = {campaign_row} "
-                f"AND NOT campaign_hubs.in_pilot AND {mine} AND {h_in} AND {ch_in}"
+                f"AND NOT campaign_hubs.in_pilot AND {mine} AND {h_in} AND {ch_in} "
+                f"AND (NOT {split} OR v.guid IS NOT NULL)"
             )
             conn.exec_driver_sql(
                 "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, "
@@ -310,6 +330,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--existing-database", help="PostgreSQL database of an earlier run's estate")
     ap.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database (its name is printed)"
+    )
+    ap.add_argument(
         "--supplier-rank", type=int, default=1, help="the Nth largest supplier instructs"
     )
     args = ap.parse_args()
@@ -334,6 +357,9 @@ def main() -> int:
                 print(f"estate: {args.hubs:,} hubs written in {time.perf_counter() - t0:.0f}s",
                       flush=True)  # fmt: skip
                 url, drop = _database(args.backend, work)
+                if args.keep:
+                    print(f"database kept: {make_url(url).database}", flush=True)
+                    drop = lambda: None  # noqa: E731
                 floor_url, floor_drop = _database(args.backend, work)
                 keys = _prepare(url, estate.parties_json)
                 _prepare(floor_url, estate.parties_json)

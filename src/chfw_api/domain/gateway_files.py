@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from chfw_api.domain.alerts import SchedulePeriod
 from chfw_api.domain.csp_uploads import InstructionPart
@@ -44,6 +45,15 @@ class InstructedHub:
     planned_at: datetime
     model: str | None = None
     region: str | None = None
+
+
+@runtime_checkable
+class DescribedHubs(Protocol):
+    """Hubs to instruct that already carry their model and region, read with the instruction's
+    checks: forwarding them needs no second read of the campaign's hubs (0.5 s of a 50,000-hub
+    chunk at 1,000,000 hubs) unless a paused slice must be looked for."""
+
+    def described(self, start: int, stop: int) -> list[InstructedHub]: ...
 
 
 @dataclass(frozen=True, slots=True)

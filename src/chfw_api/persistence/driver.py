@@ -51,6 +51,18 @@ def fetch_all(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[
         cur.close()
 
 
+def fetch_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """`fetch_all` with positional parameters (`placeholder` marks them)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
 def for_guids(
     conn: Connection, sql: str, campaign_key: int, guids: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from chfw_api.domain.alerts import SchedulePeriod
 from chfw_api.domain.csp_uploads import PART_HUBS
 from chfw_api.domain.events import ForwardedHubs
-from chfw_api.domain.gateway_files import FileKind, GatewayFile, InstructedHub
+from chfw_api.domain.gateway_files import DescribedHubs, FileKind, GatewayFile, InstructedHub
 from chfw_api.domain.guardrails import HubAttributes, SliceKey, in_slice
 from chfw_api.domain.incidents import RolloutDecision
 from chfw_api.domain.stages import DeploymentKind
@@ -132,9 +132,13 @@ def forward_instruction(
         # A part at a time: its hubs' attributes read, its file rendered and queued, then let
         # go, so a 300,000-hub instruction holds one part's hub records, never all of them.
         for start in range(0, len(hubs), PART_HUBS):
-            chunk = hubs[start : start + PART_HUBS]
-            attrs = uow.guardrails.hub_attributes(key, (g for g, _ in chunk))
-            kept = _not_held(chunk, attrs, paused, held)
+            stop = start + PART_HUBS
+            if paused or not isinstance(hubs, DescribedHubs):
+                chunk = hubs[start:stop]
+                attrs = uow.guardrails.hub_attributes(key, (g for g, _ in chunk))
+                kept = _not_held(chunk, attrs, paused, held)
+            else:
+                kept = hubs.described(start, stop)
             if not kept:
                 continue
             number += 1

@@ -16,6 +16,7 @@ from typing import overload
 from chfw_api.domain import alerts as a
 from chfw_api.domain import instruction_alerts as n80
 from chfw_api.domain.events import HubsInstructed
+from chfw_api.domain.gateway_files import InstructedHub
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.domain.instructions import HubPlan, plan
@@ -36,7 +37,31 @@ class Accepted:
 
     count: int = 0
     split: list[HubFacts] = field(default_factory=list)
-    by_csp: dict[str | None, list[str]] = field(default_factory=dict)
+    by_csp: dict[str | None, CspHubs] = field(default_factory=dict)
+
+
+@dataclass
+class CspHubs:
+    """One CSP's accepted hubs with the model and region its file names for each (parallel
+    lists of shared strings, a few pointers per hub)."""
+
+    guids: list[str] = field(default_factory=list)
+    models: list[str | None] = field(default_factory=list)
+    regions: list[str | None] = field(default_factory=list)
+
+    def add(self, guid: str, model: str | None, region: str | None) -> None:
+        self.guids.append(guid)
+        self.models.append(model)
+        self.regions.append(region)
+
+    def without(self, left_out: set[str]) -> CspHubs:
+        if not left_out:
+            return self
+        kept = CspHubs()
+        for g, m, r in zip(self.guids, self.models, self.regions, strict=True):
+            if g not in left_out:
+                kept.add(g, m, r)
+        return kept
 
 
 @dataclass(frozen=True)
@@ -74,7 +99,10 @@ def screen(
         region = f.csp_region or ""
         if region not in owners:
             owners[region] = uow.parties.region_owner(CspRegion(region))
-        accepted.by_csp.setdefault(owners[region], []).append(g)
+        csp = owners[region]
+        if csp not in accepted.by_csp:
+            accepted.by_csp[csp] = CspHubs()
+        accepted.by_csp[csp].add(g, f.model, f.csp_region)
     return Screened(accepted, rejected)
 
 
@@ -195,11 +223,8 @@ def _forward(
     hubs still waiting for their second supplier do not (BR4.1: DCC's date stands)."""
     plans = {p.guid: p.planned_at for p in settled.split_plans if not p.waiting_for_second_supplier}
     waiting = {p.guid for p in settled.split_plans if p.waiting_for_second_supplier}
-    sent = {
-        csp: [g for g in guids if g not in waiting] if waiting else guids
-        for csp, guids in accepted.by_csp.items()
-    }
-    forwarded = sum(len(guids) for guids in sent.values())
+    sent = {csp: hubs.without(waiting) for csp, hubs in accepted.by_csp.items()}
+    forwarded = sum(len(hubs.guids) for hubs in sent.values())
     if not forwarded and not complete:
         return
     times = list(plans.values())
@@ -213,9 +238,9 @@ def _forward(
             window_start=min(times),
             window_end=max(times),
             hubs_by_csp={
-                csp: PlannedHubs(guids, plans, settled.planned_sole)
-                for csp, guids in sent.items()
-                if csp is not None and guids
+                csp: PlannedHubs(hubs, plans, settled.planned_sole)
+                for csp, hubs in sent.items()
+                if csp is not None and hubs.guids
             },
             at=now,
             complete=complete,
@@ -225,10 +250,20 @@ def _forward(
 
 class PlannedHubs(Sequence[tuple[str, datetime]]):
     """(GUID, planned time) of a CSP's hubs, made as they are read: most share one time, so a
-    300,000-hub instruction keeps its GUIDs and the split hubs' own times, not a pair per hub."""
+    300,000-hub instruction keeps its GUIDs and the split hubs' own times, not a pair per hub.
+    Described (`DescribedHubs`): the file's model and region come with the hubs."""
 
-    def __init__(self, guids: list[str], plans: dict[str, datetime], sole: datetime) -> None:
-        self._guids, self._plans, self._sole = guids, plans, sole
+    def __init__(self, hubs: CspHubs, plans: dict[str, datetime], sole: datetime) -> None:
+        self._hubs, self._guids, self._plans, self._sole = hubs, hubs.guids, plans, sole
+
+    def described(self, start: int, stop: int) -> list[InstructedHub]:
+        h, at, sole = self._hubs, self._plans.get, self._sole
+        return [
+            InstructedHub(g, at(g, sole), m, r)
+            for g, m, r in zip(
+                h.guids[start:stop], h.models[start:stop], h.regions[start:stop], strict=True
+            )
+        ]
 
     def __len__(self) -> int:
         return len(self._guids)

@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.instruction_jobs import RUNNING, ChunkOutcome, InstructionJob, add_counts
+from chfw_api.persistence.driver import fetch_rows, placeholder
 from chfw_api.persistence.tables import InstructionJobRow, InstructionRow
 
 
@@ -144,17 +145,22 @@ class InstructionJobRepository:
     ) -> list[str]:
         """The next `limit` hubs of the campaign the supplier serves now (BR3.8 'all my hubs'),
         in GUID order after `after`: each role read along its (supplier, GUID) index and the two
-        merged, so a chunk costs what it returns whatever the supplier's size."""
-        found: set[str] = set()
-        for role in ("import_supplier_id", "gas_supplier_id"):
-            rows = self._s.execute(
-                text(
-                    "SELECT h.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :c "
-                    f"AND ch.guid = h.guid WHERE h.{role} = :s AND ch.in_pilot = :p "
-                    "AND h.guid > :after AND ch.guid > :after ORDER BY h.guid LIMIT :n"
-                ),
-                {"c": campaign_row_id, "s": supplier_id, "p": in_pilot, "after": after or "",
-                 "n": limit},
-            )  # fmt: skip
-            found.update(r[0] for r in rows)
-        return sorted(found)[:limit]
+        merged by the server, so a chunk costs what it returns whatever the supplier's size and
+        only the chunk's GUIDs come back (not `limit` of each role)."""
+        conn = self._s.connection()
+        mark = placeholder(conn)
+        role = (
+            "SELECT h.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = {m} "
+            "AND ch.guid = h.guid WHERE h.{role} = {m} AND ch.in_pilot = {m} "
+            "AND h.guid > {m} AND ch.guid > {m} ORDER BY h.guid LIMIT {m}"
+        )
+        # DISTINCT over UNION ALL, not UNION: PostgreSQL then merges the two ordered scans and
+        # stops each where the chunk ends (a UNION hashes and sorts up to `limit` of each).
+        sql = (
+            "SELECT DISTINCT guid FROM (SELECT guid FROM ("
+            f"{role.format(m=mark, role='import_supplier_id')}) AS by_import UNION ALL "
+            f"SELECT guid FROM ({role.format(m=mark, role='gas_supplier_id')}) AS by_gas"
+            f") AS both_roles ORDER BY guid LIMIT {mark}"
+        )
+        one_role = (campaign_row_id, supplier_id, in_pilot, after or "", after or "", limit)
+        return [r[0] for r in fetch_rows(conn, sql, (*one_role, *one_role, limit))]

@@ -31,6 +31,16 @@ _MARK_VOTED = (
 """The voter's side(s) of a hub marked voted, as migration 0012's vote trigger would: the
 hub's current import or gas supplier, for the stage of the hub's group (:p, the pilot flag)."""
 
+_MARK_VOTED_JOINED = (
+    "import_voted = campaign_hubs.import_voted OR (campaign_hubs.in_pilot = {p} "
+    "AND coalesce(h.import_supplier_id = {s}, false)), "
+    "gas_voted = campaign_hubs.gas_voted OR (campaign_hubs.in_pilot = {p} "
+    "AND coalesce(h.gas_supplier_id = {s}, false))"
+)
+"""_MARK_VOTED for an UPDATE that joins the hub's inventory row as `h`: the marks read the
+joined row rather than probing `hubs` twice more per row (2.45 s against 1.41 s for a
+50,000-hub chunk at 10,000,000 hubs)."""
+
 _WITHIN = staged_range("request_guids")
 
 
@@ -142,14 +152,8 @@ class InstructionRepository:
         every row (migration 0012's trigger skips rows already marked)."""
         result = self._s.execute(
             text(
-                # The staged hubs joined once: the vote marks read the joined inventory row
-                # rather than probing `hubs` twice more per row (_MARK_VOTED's subqueries).
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
-                f"{_PLANNED_STATUS_QUALIFIED}, "
-                "import_voted = campaign_hubs.import_voted OR (campaign_hubs.in_pilot = :p "
-                "AND coalesce(h.import_supplier_id = :s, false)), "
-                "gas_voted = campaign_hubs.gas_voted OR (campaign_hubs.in_pilot = :p "
-                "AND coalesce(h.gas_supplier_id = :s, false)) "
+                f"{_PLANNED_STATUS_QUALIFIED}, {_MARK_VOTED_JOINED.format(p=':p', s=':s')} "
                 "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
                 f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
                 f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} "
@@ -224,16 +228,18 @@ class InstructionRepository:
         conn.exec_driver_sql("TRUNCATE chfw_plans")
         copy_rows(conn, "chfw_plans (guid, at)", plans)
         conn.exec_driver_sql("ANALYZE chfw_plans")
-        marked = ""
+        within = staged_range("chfw_plans")
+        marked, joined = "", "chfw_plans p"
         params: dict[str, object] = {"cid": campaign_row_id}
         if voter is not None:
-            marked = ", " + _MARK_VOTED.replace(":s", "%(s)s").replace(":p", "%(p)s")
+            marked = ", " + _MARK_VOTED_JOINED.format(p="%(p)s", s="%(s)s")
+            joined += f" LEFT JOIN hubs h ON h.guid = p.guid AND h.guid {within}"
             params.update(s=voter[0], p=voter[1])
-        within = staged_range("chfw_plans")
         conn.exec_driver_sql(
             "UPDATE campaign_hubs SET planned_activation_at = p.at, status = CASE WHEN "
-            f"{_PLANNED_STATUS}{marked} FROM chfw_plans p WHERE campaign_hubs.campaign_id = "
-            f"%(cid)s AND campaign_hubs.guid = p.guid AND campaign_hubs.guid {within}",
+            f"{_PLANNED_STATUS_QUALIFIED}{marked} FROM {joined} WHERE "
+            "campaign_hubs.campaign_id = %(cid)s AND campaign_hubs.guid = p.guid "
+            f"AND campaign_hubs.guid {within}",
             params,
         )
 
