@@ -366,3 +366,46 @@ def test_lists_and_settled_instructions_are_forwarded_to_each_csp_with_its_hubs(
         cid, when + timedelta(days=1), None)))  # fmt: skip
     north = [b for code, kind, b in files() if code == "CSP-N" and kind == "instruction"]
     assert north and all(g.encode() in north[0] for g in hubs.split_ab)
+
+
+def test_a_hub_named_in_two_schedule_entries_keeps_the_first_period(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: A05, BR5.2, DD01
+    hubs, cid = _pilot_campaign(client, estate)
+    a0, a1 = hubs.a_only[:2]
+    sr.post(client, estate.supplier_a, sr.envelope(A, "11.5", sr.pilot_list(cid, [a0, a1])))
+    campaign = client.get(f"/api/v1/campaigns/{cid}", headers=estate.dcc).json()
+    from datetime import datetime
+
+    start = datetime.fromisoformat(campaign["pilot_start"])
+
+    def entry(days: int, guids: list[str]) -> str:
+        return (
+            f"<sr:ScheduleEntry><sr:PeriodStart>{(start + timedelta(days=days)).isoformat()}"
+            f"</sr:PeriodStart><sr:PeriodEnd>{(start + timedelta(days=days + 2)).isoformat()}"
+            f"</sr:PeriodEnd><sr:GroupLabel>day {days}</sr:GroupLabel>{sr.ids(guids)}"
+            "<sr:Constraint>WEEKDAYS-ONLY</sr:Constraint></sr:ScheduleEntry>"
+        )
+
+    # Within one entry a repeat is a duplicate; across entries it must be one too.
+    _, within = sr.post(client, estate.supplier_a, sr.envelope(A, "11.6", (
+        f"<sr:SubmitPreferredPilotSchedule><sr:CampaignID>{cid}</sr:CampaignID>"
+        f"{entry(1, [a0, a0])}</sr:SubmitPreferredPilotSchedule>")))  # fmt: skip
+    r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.6", (
+        f"<sr:SubmitPreferredPilotSchedule><sr:CampaignID>{cid}</sr:CampaignID>"
+        f"{entry(1, [a0])}{entry(5, [a0, a1])}</sr:SubmitPreferredPilotSchedule>")))  # fmt: skip
+    validate(doc)
+    assert r.status_code == 200 and sr.code(doc) == sr.code(within) != "I0"
+    assert sr.rejected(doc) == {a0: sr.rejected(within)[a0]}
+    with container.engine.connect() as conn:
+        bodies = [
+            bytes(b)
+            for (b,) in conn.exec_driver_sql(
+                "SELECT body FROM gateway_files WHERE kind = 'preferred-pilot-schedule' "
+                "ORDER BY id DESC LIMIT 1"
+            )
+        ]
+    # The latest file to the CSP: a0 once (day 1's period), a1 in day 5's.
+    assert bodies and bodies[0].count(a0.encode()) == 1 and bodies[0].count(a1.encode()) == 1
+    assert bodies[0].index(b"day 1") < bodies[0].index(a0.encode()) < bodies[0].index(b"day 5")

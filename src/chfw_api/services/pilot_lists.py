@@ -332,13 +332,23 @@ def _schedule(
     uow: UnitOfWork, caller: Caller, row_id: int, command: SubmitPreferredPilotSchedule
 ) -> _Schedule:
     out = _Schedule()
+    named: set[str] = set()
     for e in command.entries:
+        # A hub has one preferred period: named again in a later entry, it is rejected there
+        # (the first entry keeps it), as a GUID repeated within one entry is.
+        again = [g for g in e.guids if g in named]
+        repeated = set(again)
+        named.update(e.guids)
         sorted_ = sort_guids(
             uow,
             campaign_row_id=row_id,
-            guids=e.guids,
+            guids=[g for g in e.guids if g not in repeated] if again else e.guids,
             supplier_id=caller.party_id,
             checks=[_in_pilot],
+        )
+        out.rejected.extend(
+            GuidRejection(g, GuidReason.DUPLICATE, "named in an earlier schedule entry")
+            for g in again
         )
         out.rejected.extend(sorted_.rejected)
         guids = [f.guid for f in sorted_.accepted]
