@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import text
 
+from chfw_api.api.routes.eligible_hubs import EligibleHubRead, EligiblePage
 from chfw_api.bootstrap import Container
 from chfw_api.domain.clock import FakeClock
 from chfw_api.duis.schema import validate
@@ -116,7 +117,13 @@ def test_supplier_extracts_only_its_own_eligible_hubs(
     # covers: BR2.1, BR1.3, X2
     hubs = load_hubs(client, estate)
     cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    page = client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.supplier_b).json()
+    r = client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.supplier_b)
+    assert r.headers["content-type"] == "application/json"
+    page = r.json()
+    # The documented schema, exactly (the route writes the JSON itself, not through it).
+    EligiblePage.model_validate(page, strict=True)
+    assert all(set(h) == set(EligibleHubRead.model_fields) for h in page["items"])
+    assert page["next_after"] is None
     got = {h["guid"]: h for h in page["items"]}
     assert set(got) == set(hubs.split_ab + hubs.b_only)
     assert all(
@@ -125,6 +132,10 @@ def test_supplier_extracts_only_its_own_eligible_hubs(
     assert all(got[g]["as_import_supplier"] for g in hubs.b_only)
     dcc = client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.dcc).json()
     assert {h["guid"] for h in dcc["items"]} == set(hubs.eligible)
+    first = client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.dcc,
+                       params={"limit": 2}).json()  # fmt: skip
+    assert [h["guid"] for h in first["items"]] == sorted(hubs.eligible)[:2]
+    assert first["next_after"] == sorted(hubs.eligible)[1]
     assert (
         client.get(f"/api/v1/campaigns/{cid}/eligible-hubs", headers=estate.csp_north).status_code
         == 403
