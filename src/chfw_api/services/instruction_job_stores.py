@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.instruction_jobs import ChunkOutcome, InstructionJob
 
 
@@ -27,7 +28,7 @@ class InstructionJobStore(Protocol):
     ) -> None: ...
     def supplier_hubs(self, campaign_row_id: int, supplier_id: int, *, in_pilot: bool) -> int: ...
     def running(self) -> int: ...
-    def candidates(
+    def candidate_facts(
         self,
         campaign_row_id: int,
         supplier_id: int,
@@ -35,4 +36,4 @@ class InstructionJobStore(Protocol):
         in_pilot: bool,
         after: str | None,
         limit: int,
-    ) -> list[str]: ...
+    ) -> list[HubFacts]: ...

@@ -79,16 +79,12 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     row_id = uow.campaigns.internal_id(job.campaign_id)
     automatic_at = campaign.automatic_activation_at(kind)
     assert automatic_at is not None
-    guids = uow.instruction_jobs.candidates(
+    candidates = uow.instruction_jobs.candidate_facts(
         row_id, job.supplier_id, in_pilot=kind is DeploymentKind.PILOT, after=job.after_guid,
         limit=chunk,
     )  # fmt: skip
-    sorted_ = steps.screen(
-        uow,
-        campaign_row_id=row_id,
-        guids=guids,
-        supplier_id=job.supplier_id,
-        checks=stage_checks(kind),
+    sorted_ = steps.screen_candidates(
+        uow, facts=candidates, supplier_id=job.supplier_id, checks=stage_checks(kind)
     )
     settled = steps.settle(
         uow,
@@ -99,7 +95,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
         automatic_at=automatic_at,
         accepted=sorted_.accepted,
     )
-    finished = len(guids) < chunk
+    finished = len(candidates) < chunk
     steps.record(
         uow,
         campaign_id=job.campaign_id,
@@ -116,7 +112,7 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     )
     _owe_other_suppliers(uow, job, kind, settled, now)
     outcome = ChunkOutcome(
-        last_guid=guids[-1] if guids else None,
+        last_guid=candidates[-1].guid if candidates else None,
         accepted=sorted_.accepted.count,
         rejected=len(sorted_.rejected),
         waiting=settled.waiting,

@@ -8,7 +8,7 @@ tells the other supplier of each split hub what is now planned (BR3.3).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
@@ -82,13 +82,32 @@ def screen(
     every supplier SR (`sr_common.sort_guids`), reading the hubs' facts a slice at a time and
     keeping only what the later steps need of the accepted ones."""
     rejected, unique = duplicates_apart(guids)
-    accepted = Accepted()
-    owners: dict[str, str | None] = {r.value: uow.parties.region_owner(r) for r in CspRegion}
-    all_checks = supplier_checks(supplier_id, checks)
     facts = uow.requests.hub_facts_in_order(campaign_row_id, unique)
     # One row per GUID in the order named: the request's own GUID strings are kept, not the
     # database's copies of them.
-    for g, f in zip(unique, facts, strict=True):
+    return _sorted(uow, zip(unique, facts, strict=True), rejected, supplier_id, checks)
+
+
+def screen_candidates(
+    uow: UnitOfWork, *, facts: Sequence[HubFacts], supplier_id: int, checks: Sequence[Check]
+) -> Screened:
+    """A chunk's candidates, read with their facts (distinct, in GUID order): staged for the
+    votes and plans, and sorted by the same checks as `screen`."""
+    uow.requests.stage([f.guid for f in facts])
+    return _sorted(uow, ((f.guid, f) for f in facts), [], supplier_id, checks)
+
+
+def _sorted(
+    uow: UnitOfWork,
+    named: Iterable[tuple[str, HubFacts]],
+    rejected: list[GuidRejection],
+    supplier_id: int,
+    checks: Sequence[Check],
+) -> Screened:
+    accepted = Accepted()
+    owners: dict[str, str | None] = {r.value: uow.parties.region_owner(r) for r in CspRegion}
+    all_checks = supplier_checks(supplier_id, checks)
+    for g, f in named:
         verdict = first_verdict(f, all_checks)
         if verdict is not None:
             rejected.append(GuidRejection(g, verdict[0], verdict[1]))

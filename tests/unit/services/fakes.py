@@ -271,6 +271,9 @@ class FakeRequests(_Store):
     def hub_facts_in_order(self, campaign_row_id: int, guids: Sequence[str]) -> Iterator[HubFacts]:
         yield from self.hub_facts(campaign_row_id, guids).values()
 
+    def stage(self, guids: Sequence[str]) -> None:
+        """Nothing is staged in memory."""
+
     def unstage(self, guids: Sequence[str]) -> None:
         """Nothing is staged in memory."""
 

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.instruction_jobs import RUNNING, ChunkOutcome, InstructionJob, add_counts
 from chfw_api.persistence.driver import fetch_rows, placeholder
+from chfw_api.persistence.repositories.service_requests import FACT_COLUMNS, hub_facts_of
 from chfw_api.persistence.tables import InstructionJobRow, InstructionRow
 
 
@@ -134,7 +136,7 @@ class InstructionJobRepository:
             ).all()
         )
 
-    def candidates(
+    def candidate_facts(
         self,
         campaign_row_id: int,
         supplier_id: int,
@@ -142,25 +144,30 @@ class InstructionJobRepository:
         in_pilot: bool,
         after: str | None,
         limit: int,
-    ) -> list[str]:
+    ) -> list[HubFacts]:
         """The next `limit` hubs of the campaign the supplier serves now (BR3.8 'all my hubs'),
-        in GUID order after `after`: each role read along its (supplier, GUID) index and the two
-        merged by the server, so a chunk costs what it returns whatever the supplier's size and
-        only the chunk's GUIDs come back (not `limit` of each role)."""
+        in GUID order after `after`, with the facts the checks read: each role read along its
+        (supplier, GUID) index and the two merged by the server, so a chunk costs what it
+        returns whatever the supplier's size. One statement where GUIDs, then their facts took
+        two (and a staging of the GUIDs between): 0.9 s against 0.4 s per 50,000 hubs."""
         conn = self._s.connection()
         mark = placeholder(conn)
         role = (
-            "SELECT h.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = {m} "
-            "AND ch.guid = h.guid WHERE h.{role} = {m} AND ch.in_pilot = {m} "
-            "AND h.guid > {m} AND ch.guid > {m} ORDER BY h.guid LIMIT {m}"
+            f"SELECT h.guid, {FACT_COLUMNS} FROM hubs h JOIN campaign_hubs ch "
+            f"ON ch.campaign_id = {mark} AND ch.guid = h.guid WHERE h.{{role}} = {mark} "
+            f"AND ch.in_pilot = {mark} AND h.guid > {mark} AND ch.guid > {mark} "
+            f"ORDER BY h.guid LIMIT {mark}"
         )
-        # DISTINCT over UNION ALL, not UNION: PostgreSQL then merges the two ordered scans and
-        # stops each where the chunk ends (a UNION hashes and sorts up to `limit` of each).
-        sql = (
-            "SELECT DISTINCT guid FROM (SELECT guid FROM ("
-            f"{role.format(m=mark, role='import_supplier_id')}) AS by_import UNION ALL "
-            f"SELECT guid FROM ({role.format(m=mark, role='gas_supplier_id')}) AS by_gas"
-            f") AS both_roles ORDER BY guid LIMIT {mark}"
+        both = (
+            f"SELECT * FROM ({role.format(role='import_supplier_id')}) AS by_import UNION ALL "
+            f"SELECT * FROM ({role.format(role='gas_supplier_id')}) AS by_gas"
         )
+        if conn.dialect.name == "postgresql":
+            # DISTINCT ON over UNION ALL, not UNION: PostgreSQL merges the two ordered scans
+            # and stops each where the chunk ends (a UNION hashes and sorts `limit` of each).
+            sql = f"SELECT DISTINCT ON (guid) * FROM ({both}) AS x ORDER BY guid LIMIT {mark}"
+        else:
+            # A hub served in both roles comes back as the same row twice: UNION keeps one.
+            sql = f"SELECT * FROM ({both.replace('UNION ALL', 'UNION')}) ORDER BY 1 LIMIT {mark}"
         one_role = (campaign_row_id, supplier_id, in_pilot, after or "", after or "", limit)
-        return [r[0] for r in fetch_rows(conn, sql, (*one_role, *one_role, limit))]
+        return list(hub_facts_of(fetch_rows(conn, sql, (*one_role, *one_role, limit))))

@@ -6,7 +6,7 @@ joined set-based against the campaign and the inventory, never row by row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,26 @@ from chfw_api.domain.hub_status import BY_VALUE
 from chfw_api.persistence.staged import staged_range
 
 _WITHIN = staged_range("request_guids")
+
+FACT_COLUMNS = (
+    "h.guid IS NOT NULL, h.status, h.import_supplier_id, h.gas_supplier_id, "
+    "h.production_proving, h.friendly_customer, h.pilot_excluded, ch.guid IS NOT NULL, "
+    "ch.in_pilot, ch.status, h.csp_region, h.model"
+)
+"""What a `HubFacts` holds after its GUID, from the hub (`h`) and its campaign hub (`ch`)."""
+
+
+def hub_facts_of(rows: Iterable[Sequence[Any]]) -> Iterator[HubFacts]:
+    """`HubFacts` of rows (GUID, then FACT_COLUMNS), each repeated value (device status,
+    region, model) kept once."""
+    kept: dict[object, Any] = {}
+    once = kept.setdefault
+    for r in rows:
+        yield HubFacts(
+            r[0], bool(r[1]), once(r[2], r[2]), r[3], r[4], bool(r[5]), bool(r[6]),
+            bool(r[7]), bool(r[8]), bool(r[9]), BY_VALUE[r[10]] if r[10] else None,
+            once(r[11], r[11]), once(r[12], r[12]),
+        )  # fmt: skip
 
 
 class ServiceRequestRepository:
@@ -40,9 +60,10 @@ class ServiceRequestRepository:
         ).first()
         return row is not None
 
-    def _stage_guids(self, guids: Sequence[str]) -> None:
-        """Each GUID with its position, so the facts come back in the order named (a rejected
-        GUID is answered where it was named) without a map of every GUID in memory."""
+    def stage(self, guids: Sequence[str]) -> None:
+        """Each GUID with its position in `request_guids`, for the set-based statements that
+        follow (votes, plans), and so the facts come back in the order named (a rejected GUID
+        is answered where it was named) without a map of every GUID in memory."""
         conn = self._s.connection()
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(
@@ -80,13 +101,11 @@ class ServiceRequestRepository:
         staged in `request_guids` for the statements that follow."""
         if not guids:
             return
-        self._stage_guids(guids)
+        self.stage(guids)
         conn = self._s.connection()
         pg = conn.dialect.name == "postgresql"
         sql = (
-            "SELECT r.guid, h.guid IS NOT NULL, h.status, h.import_supplier_id, "
-            "h.gas_supplier_id, h.production_proving, h.friendly_customer, h.pilot_excluded, "
-            "ch.guid IS NOT NULL, ch.in_pilot, ch.status, h.csp_region, h.model "
+            f"SELECT r.guid, {FACT_COLUMNS} "
             f"FROM request_guids r LEFT JOIN hubs h ON h.guid = r.guid AND h.guid {_WITHIN} "
             "LEFT JOIN campaign_hubs ch ON ch.campaign_id = "
             + ("%s" if pg else "?")
@@ -98,17 +117,14 @@ class ServiceRequestRepository:
         # model) is kept once.
         raw: Any = conn.connection.dbapi_connection
         cur = raw.cursor("request_hub_facts") if pg else raw.cursor()
-        kept: dict[object, Any] = {}
-        once = kept.setdefault
+
+        def slices() -> Iterator[Any]:
+            while rows := cur.fetchmany(10_000):
+                yield from rows
+
         try:
             cur.execute(sql, (campaign_row_id,))
-            while rows := cur.fetchmany(10_000):
-                for r in rows:
-                    yield HubFacts(
-                        r[0], bool(r[1]), once(r[2], r[2]), r[3], r[4], bool(r[5]), bool(r[6]),
-                        bool(r[7]), bool(r[8]), bool(r[9]), BY_VALUE[r[10]] if r[10] else None,
-                        once(r[11], r[11]), once(r[12], r[12]),
-                    )  # fmt: skip
+            yield from hub_facts_of(slices())
         finally:
             cur.close()
 
