@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_status import UNPLANNED, HubStatus
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.persistence.driver import copy_rows, db_datetime, placeholder
+from chfw_api.persistence.driver import copy_rows, db_datetime, fetch_rows, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.staged import staged_range
 from chfw_api.persistence.statistics import refresh_after_bulk_write
@@ -168,18 +168,24 @@ class InstructionRepository:
     def other_votes(
         self, *, campaign_id: str, stage: str, supplier_id: int
     ) -> dict[str, dict[int, datetime]]:
-        """Other suppliers' votes on the hubs staged in `request_guids` (by GUID)."""
-        rows = self._s.execute(
-            text(
-                "SELECT v.guid, v.supplier_id, v.requested_at FROM instruction_votes v "
-                "JOIN request_guids r ON r.guid = v.guid WHERE v.campaign_id = :c "
-                f"AND v.stage = :st AND v.supplier_id <> :s AND v.guid {_WITHIN}"
-            ),
-            {"c": campaign_id, "st": stage, "s": supplier_id},
+        """Other suppliers' votes on the hubs staged in `request_guids` (by GUID). Read as the
+        driver's tuples, each distinct time converted once: a chunk's split hubs mostly share
+        the few times their other suppliers asked for."""
+        conn = self._s.connection()
+        mark = placeholder(conn)
+        rows = fetch_rows(
+            conn,
+            "SELECT v.guid, v.supplier_id, v.requested_at FROM instruction_votes v "
+            f"JOIN request_guids r ON r.guid = v.guid WHERE v.campaign_id = {mark} "
+            f"AND v.stage = {mark} AND v.supplier_id <> {mark} AND v.guid {_WITHIN}",
+            (campaign_id, stage, supplier_id),
         )
+        times: dict[object, datetime] = {}
         out: dict[str, dict[int, datetime]] = {}
         for guid, supplier, at in rows:
-            out.setdefault(guid, {})[supplier] = _utc(at)
+            if at not in times:
+                times[at] = _utc(at)
+            out.setdefault(guid, {})[supplier] = times[at]
         return out
 
     def set_plans(
