@@ -219,6 +219,10 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
         ).scalar()
     auto = f"'{auto.isoformat()}'::timestamptz" if pg else f"'{auto}'"
     with engine.connect() as conn:
+        # The statistics chfw's first chunk refreshes (persistence/statistics.py), before the
+        # clock starts: a planner that believes the votes table empty probes the wrong index.
+        conn.exec_driver_sql("ANALYZE instruction_votes")
+        conn.commit()
         trans = conn.begin()
         start = time.perf_counter()
         after = ""
@@ -247,9 +251,12 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
                 f"import_voted = import_voted OR coalesce(h.import_supplier_id = {s}, false), "
                 f"gas_voted = gas_voted OR coalesce(h.gas_supplier_id = {s}, false) FROM hubs h "
                 f"LEFT JOIN instruction_votes v ON v.campaign_id = '{campaign_id}' "
-                f"AND v.stage = 'SafeLaunch' AND v.guid = h.guid AND {v_in} AND {split} "
-                f"AND v.supplier_id = CASE WHEN h.import_supplier_id = {s} "
-                "THEN h.gas_supplier_id ELSE h.import_supplier_id END "
+                f"AND v.stage = 'SafeLaunch' AND v.guid = h.guid AND {v_in} "
+                # NULL (no match, no probe) for a hub that is not split: probing its own
+                # supplier's votes there made each chunk read every vote written before it.
+                f"AND v.supplier_id = CASE WHEN NOT {split} THEN NULL "
+                f"WHEN h.import_supplier_id = {s} THEN h.gas_supplier_id "
+                "ELSE h.import_supplier_id END "
                 f"WHERE h.guid = campaign_hubs.guid AND campaign_hubs.campaign_id = {campaign_row} "
                 f"AND NOT campaign_hubs.in_pilot AND {mine} AND {h_in} AND {ch_in} "
                 f"AND (NOT {split} OR v.guid IS NOT NULL)"
