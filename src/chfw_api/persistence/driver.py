@@ -37,22 +37,13 @@ def copy_rows(conn: Connection, target: str, rows: Iterable[tuple[Any, ...]]) ->
             copy.write_row(row)
 
 
-def fetch_all(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def fetch_all(
+    conn: Connection, sql: str, params: dict[str, Any] | Sequence[Any]
+) -> list[tuple[Any, ...]]:
     """Rows as the driver's plain tuples: for reads of tens of thousands of rows, where
     SQLAlchemy's row objects (and pysqlite's row-at-a-time fetch) would cost several times
-    the query. Named parameters: `:name` on SQLite, `%(name)s` on PostgreSQL."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    cur = raw.cursor()
-    try:
-        cur.execute(sql, params)
-        return list(cur.fetchall())
-    finally:
-        cur.close()
-
-
-def fetch_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """`fetch_all` with positional parameters (`placeholder` marks them)."""
+    the query. Named parameters (`:name` on SQLite, `%(name)s` on PostgreSQL) from a dict,
+    positional ones (`placeholder`) from a sequence."""
     raw = conn.connection.driver_connection
     assert raw is not None
     cur = raw.cursor()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.instruction_jobs import RUNNING, ChunkOutcome, InstructionJob, add_counts
-from chfw_api.persistence.driver import fetch_rows, placeholder
+from chfw_api.persistence.driver import fetch_all, placeholder
 from chfw_api.persistence.repositories.service_requests import FACT_COLUMNS, hub_facts_of
 from chfw_api.persistence.tables import InstructionJobRow, InstructionRow
 
@@ -170,4 +170,4 @@ class InstructionJobRepository:
             # A hub served in both roles comes back as the same row twice: UNION keeps one.
             sql = f"SELECT * FROM ({both.replace('UNION ALL', 'UNION')}) ORDER BY 1 LIMIT {mark}"
         one_role = (campaign_row_id, supplier_id, in_pilot, after or "", after or "", limit)
-        return list(hub_facts_of(fetch_rows(conn, sql, (*one_role, *one_role, limit))))
+        return list(hub_facts_of(fetch_all(conn, sql, (*one_role, *one_role, limit))))

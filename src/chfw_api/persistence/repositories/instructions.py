@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_status import UNPLANNED, HubStatus
 from chfw_api.domain.stages import DeploymentKind
-from chfw_api.persistence.driver import copy_rows, db_datetime, fetch_rows, placeholder
+from chfw_api.persistence.driver import copy_rows, db_datetime, fetch_all, placeholder
 from chfw_api.persistence.ids import next_ids
 from chfw_api.persistence.staged import staged_range
 from chfw_api.persistence.statistics import refresh_after_bulk_write
@@ -173,7 +173,7 @@ class InstructionRepository:
         the few times their other suppliers asked for."""
         conn = self._s.connection()
         mark = placeholder(conn)
-        rows = fetch_rows(
+        rows = fetch_all(
             conn,
             "SELECT v.guid, v.supplier_id, v.requested_at FROM instruction_votes v "
             f"JOIN request_guids r ON r.guid = v.guid WHERE v.campaign_id = {mark} "
