@@ -205,18 +205,16 @@ def record(
         uow.requests.unstage([r.guid for r in rejected])
         # Plans first, marking the vote on each planned hub in the same row write; the votes
         # then leave those rows alone (one row version per hub, not two).
-        pilot = kind is DeploymentKind.PILOT
-        uow.instructions.plan_staged_sole_supplier_hubs(
-            campaign_row_id, settled.planned_sole, voter=supplier_id, pilot=pilot
-        )
-        uow.instructions.set_plans(
+        uow.instructions.plan_staged_hubs(
             campaign_row_id,
-            [
+            settled.planned_sole,
+            split_plans=[
                 (p.guid, p.planned_at)
                 for p in settled.split_plans
                 if not p.waiting_for_second_supplier
             ],
-            voter=(supplier_id, pilot),
+            voter=supplier_id,
+            pilot=kind is DeploymentKind.PILOT,
         )
         uow.instructions.record_staged_votes(
             campaign_id=campaign_id,

@@ -94,8 +94,14 @@ class InstructionStore(Protocol):
         instruction_id: str,
         requested_at: datetime,
     ) -> None: ...
-    def plan_staged_sole_supplier_hubs(
-        self, campaign_row_id: int, at: datetime, *, voter: int, pilot: bool
+    def plan_staged_hubs(
+        self,
+        campaign_row_id: int,
+        at: datetime,
+        *,
+        split_plans: Sequence[tuple[str, datetime]],
+        voter: int,
+        pilot: bool,
     ) -> None: ...
     def other_votes(
         self, *, campaign_id: str, stage: str, supplier_id: int

@@ -42,6 +42,11 @@ joined row rather than probing `hubs` twice more per row (2.45 s against 1.41 s 
 50,000-hub chunk at 10,000,000 hubs)."""
 
 _WITHIN = staged_range("request_guids")
+_SOLE = (
+    "(h.import_supplier_id IS NULL OR h.gas_supplier_id IS NULL "
+    "OR h.import_supplier_id = h.gas_supplier_id)"
+)
+"""A hub with one supplier (or the same one for both): planned by its one vote (BR3.2)."""
 
 
 class InstructionRepository:
@@ -143,22 +148,56 @@ class InstructionRepository:
         )  # fmt: skip
         refresh_after_bulk_write(self._s.connection(), "instruction_votes", _rows(result))
 
-    def plan_staged_sole_supplier_hubs(
-        self, campaign_row_id: int, at: datetime, *, voter: int, pilot: bool
+    def plan_staged_hubs(
+        self,
+        campaign_row_id: int,
+        at: datetime,
+        *,
+        split_plans: Sequence[tuple[str, datetime]],
+        voter: int,
+        pilot: bool,
     ) -> None:
         """Hubs staged in `request_guids` with one supplier (or IS = GS) activate at `at`
-        (BR3.2): one set-based update instead of one per hub. It also marks `voter`'s vote
-        on them, which its votes, inserted next, would otherwise write as a second version of
-        every row (migration 0012's trigger skips rows already marked)."""
+        (BR3.2), split hubs at their own settled time (`split_plans`; a split hub not in it
+        is waiting for its other supplier and keeps its row), set-based. It also marks
+        `voter`'s vote on them, which its votes, inserted next, would otherwise write as a
+        second version of every row (migration 0012's trigger skips rows already marked).
+
+        On PostgreSQL one UPDATE for both, the split plans staged by COPY: a second UPDATE for
+        the split hubs walked the chunk's GUID range of the campaign again and ran the tally
+        trigger again."""
+        conn = self._s.connection()
+        if conn.dialect.name != "postgresql":
+            self._plan_staged_sole_supplier_hubs(campaign_row_id, at, voter=voter, pilot=pilot)
+            self.set_plans(campaign_row_id, split_plans, voter=(voter, pilot))
+            return
+        _stage_plans(conn, split_plans)
+        result = self._s.execute(
+            text(
+                "UPDATE campaign_hubs SET planned_activation_at = coalesce(p.at, :at), "
+                f"status = CASE WHEN {_PLANNED_STATUS_QUALIFIED}, "
+                f"{_MARK_VOTED_JOINED.format(p=':p', s=':s')} "
+                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
+                "LEFT JOIN chfw_plans p ON p.guid = r.guid "
+                f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
+                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} "
+                f"AND ({_SOLE} OR p.guid IS NOT NULL)"
+            ).bindparams(bindparam("at", type_=UtcDateTime())),
+            {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
+            execution_options={"preserve_rowcount": True},
+        )
+        refresh_after_bulk_write(conn, "campaign_hubs", _rows(result))
+
+    def _plan_staged_sole_supplier_hubs(
+        self, campaign_row_id: int, at: datetime, *, voter: int, pilot: bool
+    ) -> None:
         result = self._s.execute(
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
                 f"{_PLANNED_STATUS_QUALIFIED}, {_MARK_VOTED_JOINED.format(p=':p', s=':s')} "
                 "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
                 f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
-                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} "
-                "AND (h.import_supplier_id IS NULL OR h.gas_supplier_id IS NULL "
-                "OR h.import_supplier_id = h.gas_supplier_id)"
+                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} AND {_SOLE}"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
@@ -197,7 +236,7 @@ class InstructionRepository:
     ) -> None:
         """Planned activation per hub; planned hubs become 'instructed' unless already further.
         `voter` (supplier, pilot group): an instruction's plans also mark that supplier's vote,
-        as `plan_staged_sole_supplier_hubs` does; DCC's automatic deployment passes none."""
+        as `plan_staged_hubs` does; DCC's automatic deployment passes none."""
         if not plans:
             return
         conn = self._s.connection()
@@ -227,13 +266,7 @@ class InstructionRepository:
         """PostgreSQL: the plans staged by COPY and written by one UPDATE. One UPDATE per hub
         ran the statement-level tally trigger once per hub: 5.1 s for a chunk's ~15,000 split
         hubs at 10,000,000 hubs (bench/national.py), against one run for all of them."""
-        conn.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS chfw_plans (guid varchar(23) PRIMARY KEY, "
-            "at timestamptz NOT NULL) ON COMMIT DELETE ROWS"
-        )
-        conn.exec_driver_sql("TRUNCATE chfw_plans")
-        copy_rows(conn, "chfw_plans (guid, at)", plans)
-        conn.exec_driver_sql("ANALYZE chfw_plans")
+        _stage_plans(conn, plans)
         within = staged_range("chfw_plans")
         marked, joined = "", "chfw_plans p"
         params: dict[str, object] = {"cid": campaign_row_id}
@@ -290,6 +323,17 @@ class InstructionRepository:
         if campaign_id is not None:
             stmt = stmt.where(InstructionRow.campaign_id == campaign_id)
         return int(self._s.scalar(stmt) or 0)
+
+
+def _stage_plans(conn: Connection, plans: Sequence[tuple[str, datetime]]) -> None:
+    """PostgreSQL: (GUID, planned time) pairs into the temporary table `chfw_plans`."""
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS chfw_plans (guid varchar(23) PRIMARY KEY, "
+        "at timestamptz NOT NULL) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("TRUNCATE chfw_plans")
+    copy_rows(conn, "chfw_plans (guid, at)", plans)
+    conn.exec_driver_sql("ANALYZE chfw_plans")
 
 
 def _utc(value: datetime | str) -> datetime:
