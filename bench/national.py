@@ -435,7 +435,9 @@ def main() -> int:
             table.add("SR 11.7 AllEligible", ours_s, floor_s,
                       f"{votes:,} hubs of {held:,} ({answer.code} first)")  # fmt: skip
 
-            floor_s = _floor_report(url, supplier_id, work / "floor-report.csv")
+            # The best of two, as the other floors: run once and first, the floor read pages
+            # cold that chfw's request then found warm (0.98 for a small supplier at 10M).
+            floor_s = min(_floor_report(url, supplier_id, work / "floor.csv") for _ in range(2))
             body = "<sr:ReadCHFirmwareStatus/>"  # the whole estate, as the floor reads it
             start = time.perf_counter()
             answer = api.sr(supplier, "11.8", body)

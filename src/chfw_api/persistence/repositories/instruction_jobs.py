@@ -158,16 +158,19 @@ class InstructionJobRepository:
             f"AND ch.in_pilot = {mark} AND h.guid > {mark} AND ch.guid > {mark} "
             f"ORDER BY h.guid LIMIT {mark}"
         )
+        pg = conn.dialect.name == "postgresql"
+        # A hub served in both roles comes back as the same row twice. PostgreSQL: DISTINCT ON
+        # over UNION ALL, not UNION, so it merges the two ordered scans and stops each where
+        # the chunk ends (a UNION hashes and sorts `limit` of each). SQLite: UNION keeps one.
         both = (
-            f"SELECT * FROM ({role.format(role='import_supplier_id')}) AS by_import UNION ALL "
+            f"SELECT * FROM ({role.format(role='import_supplier_id')}) AS by_import "
+            f"{'UNION ALL' if pg else 'UNION'} "
             f"SELECT * FROM ({role.format(role='gas_supplier_id')}) AS by_gas"
         )
-        if conn.dialect.name == "postgresql":
-            # DISTINCT ON over UNION ALL, not UNION: PostgreSQL merges the two ordered scans
-            # and stops each where the chunk ends (a UNION hashes and sorts `limit` of each).
-            sql = f"SELECT DISTINCT ON (guid) * FROM ({both}) AS x ORDER BY guid LIMIT {mark}"
-        else:
-            # A hub served in both roles comes back as the same row twice: UNION keeps one.
-            sql = f"SELECT * FROM ({both.replace('UNION ALL', 'UNION')}) ORDER BY 1 LIMIT {mark}"
+        sql = (
+            f"SELECT DISTINCT ON (guid) * FROM ({both}) AS x ORDER BY guid LIMIT {mark}"
+            if pg
+            else f"SELECT * FROM ({both}) ORDER BY 1 LIMIT {mark}"
+        )
         one_role = (campaign_row_id, supplier_id, in_pilot, after or "", after or "", limit)
         return list(hub_facts_of(fetch_all(conn, sql, (*one_role, *one_role, limit))))
