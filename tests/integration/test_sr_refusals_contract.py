@@ -136,6 +136,17 @@ def test_a_schedule_or_instruction_with_no_hub_taken_records_nothing(
     r = _send(client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(
         cid, START + timedelta(days=70), outside, stage="Pilot")))  # fmt: skip
     assert sr.code(_doc(r)) == "E110707"
+    # A hub named again in a later entry is rejected there too; none taken, nothing recorded.
+    one = sr.schedule(cid, start, start + timedelta(days=7), outside)
+    entry = one[one.index("<sr:ScheduleEntry>") : one.index("</sr:ScheduleEntry>")]
+    twice = one.replace("</sr:ScheduleEntry>", f"</sr:ScheduleEntry>{entry}</sr:ScheduleEntry>", 1)
+    doc = _doc(_send(client, estate.supplier_a, sr.envelope(A, "11.6", twice)))
+    assert sr.code(doc) == "E110604"
+    reasons = [
+        e.findtext("sr:ReasonCode", namespaces=sr.NS)
+        for e in doc.iterfind(".//sr:RejectedDevice", sr.NS)
+    ]
+    assert len(reasons) == 2 and "E110611" in reasons
     assert _counts(container) == before
 
 
