@@ -12,10 +12,11 @@ result needs through the same driver and connection settings:
                      eligible snapshot into `campaign_hubs`, rolled back
   AllEligible        SR 11.7 AllEligible of the largest supplier, to completion (a large
                      request answers I99 and the worker completes it)   vs set-based: its
-                     hubs' plans updated and its votes inserted in one transaction, in keyset
-                     chunks of 50,000 of its hubs, rolled back
-  SR 11.8 report     the largest supplier's whole-estate report, to the file (async, I99)
-                     vs COPY (SELECT the same rows) TO STDOUT into a file
+                     hubs' plans updated (a split hub only once its other supplier has voted,
+                     at the later time, as chfw plans it) and its votes inserted, in one
+                     transaction, in keyset chunks of 50,000 of its hubs, rolled back
+  SR 11.8 report     the supplier's whole-estate report, to the file (async, I99)
+                     vs COPY (SELECT the same rows) TO STDOUT into a file, best of two
   SR 11.9 / GET campaign   median of 5 over HTTP (bar: 100 ms)
   eligible-hubs      a supplier walking 1,000,000 rows in pages of 5,000 over HTTP vs the same
                      keyset pages read through the driver
