@@ -27,6 +27,7 @@ from chfw_api.delivery.batching import batch_id
 from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.receiver import Received, Receiver, Reply
 from chfw_api.delivery.runner import run, serve_worker
+from chfw_api.delivery.worker import RESIGN_AFTER_SECONDS
 from chfw_api.domain.alerts import HubActivated, PendingAlert
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.identifiers import guid_from_int
@@ -500,6 +501,36 @@ def test_a_batching_endpoint_gets_alert_batches_each_alert_keeping_its_id(
         seen += in_batch
     assert sorted(seen) == sorted(ids)
     assert sorted(len(q.alert_ids) for q in r.requests) == [2, 5, 5]
+
+
+def test_a_request_left_unsent_long_after_its_claim_is_signed_again_at_the_send(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: X4
+    """Single alerts are signed when their claim arrives; one that waits past
+    RESIGN_AFTER_SECONDS (here: the clock jumps while the first is answered, one request at
+    a time) carries the time it was sent, not the claim's, and still verifies."""
+    later = START + timedelta(seconds=RESIGN_AFTER_SECONDS + 1)
+
+    def respond(_: Received) -> Reply:
+        if clock(container).now() < later:
+            clock(container).advance(later - START)
+        return Reply()
+
+    config = replace(  # a lease longer than the jump: the claim stays this worker's
+        WorkerConfig.from_settings(container.settings), endpoint_concurrency=1, lease_seconds=120
+    )
+    with Receiver(respond=respond) as r:
+        ep = register(client, estate.supplier_a, r.url())
+        raise_alerts(container, SUPPLIER_A, 3)
+        report = run(serve_worker(container, once=True, config=config, handle_signals=False))
+    assert report.delivered == 3 and report.claims == 1
+    first, *rest = r.requests
+    assert int(first.headers["webhook-timestamp"]) == int(START.timestamp())
+    verify(ep["secret"], first, START)
+    for request in rest:
+        assert int(request.headers["webhook-timestamp"]) == int(later.timestamp())
+        verify(ep["secret"], request, later)
 
 
 def test_rotation_signs_with_both_secrets_for_the_overlap_then_the_new_one(

@@ -83,3 +83,14 @@ def test_signature_is_hmac_sha256_of_id_timestamp_body(body: bytes, n_bytes: int
     header = signing.signature_header([signing.secret_key(secret)], ALERT_ID, ts, body)
     version, sig = header.split(",")
     assert version == "v1" and base64.b64decode(sig) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.binary(max_size=200), body=st.binary(max_size=3000), ts=st.integers(0, 2**40))
+def test_any_key_length_signs_as_the_standard_hmac(key: bytes, body: bytes, ts: int) -> None:
+    """The prepared pads (`signing._pads`) give RFC 2104's HMAC for keys shorter and longer
+    than SHA-256's 64-byte block, and the same key twice (cached) gives the same answer."""
+    expected = hmac.new(key, f"{ALERT_ID}.{ts}.".encode() + body, hashlib.sha256).digest()
+    for _ in range(2):
+        version, sig = signing.signature(key, ALERT_ID, ts, body).split(",")
+        assert version == "v1" and base64.b64decode(sig) == expected

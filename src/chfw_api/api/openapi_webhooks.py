@@ -97,7 +97,8 @@ def _headers() -> list[dict[str, Any]]:
         ),
         header(
             "webhook-timestamp",
-            "Unix seconds when this attempt was sent (fresh on each retry).",
+            "Unix seconds when this attempt was signed, at most 30 s before it was sent (fresh "
+            "on each retry).",
             r"^[0-9]{1,12}$",
         ),
         header(

@@ -25,6 +25,8 @@ from chfw_api.delivery.urls import IpNetwork, refusal
 from chfw_api.domain.retry import HttpResult
 
 MAX_RESPONSE_BYTES = 64 * 1024
+USER_AGENT = "chfw-webhooks/1"
+_ACKNOWLEDGED = {status: HttpResult(status) for status in range(200, 300)}  # made once
 _UNCHECKED = "unchecked"
 
 
@@ -75,11 +77,7 @@ class HttpSender:
             ttl_dns_cache=60,
         )
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=self._timeout,
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "chfw-webhooks/1"},
+            connector=connector, timeout=self._timeout, auto_decompress=False
         )
         return self
 
@@ -111,6 +109,9 @@ class HttpSender:
             refused = self._refused[url] = self._refuse_literal(url)
         if refused is not None:
             return HttpResult(None, f"address refused: {refused}")
+        # Named per request rather than as a session default: merging defaults into each
+        # request's headers cost more than the dict copy (bench/delivery.py).
+        headers = {**headers, "User-Agent": USER_AGENT}
         try:
             async with session.post(
                 url, data=body, headers=headers, allow_redirects=False
@@ -118,7 +119,7 @@ class HttpSender:
                 await _drain(response)
                 status = response.status
                 if 200 <= status < 300:
-                    return HttpResult(status)
+                    return _ACKNOWLEDGED[status]
                 return HttpResult(
                     status,
                     retry_after=response.headers.get("Retry-After"),
