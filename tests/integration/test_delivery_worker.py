@@ -503,6 +503,20 @@ def test_a_batching_endpoint_gets_alert_batches_each_alert_keeping_its_id(
     assert sorted(len(q.alert_ids) for q in r.requests) == [2, 5, 5]
 
 
+def test_cookies_an_endpoint_sets_are_never_sent_back(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    """The worker keeps no cookie jar: one alert's response cannot shape the next request."""
+    respond = scripted(Reply(headers=(("Set-Cookie", "session=abc; Path=/"),)))
+    config = replace(WorkerConfig.from_settings(container.settings), endpoint_concurrency=1)
+    with Receiver(respond=respond) as r:  # a name, not an IP (a jar ignores IP hosts' cookies)
+        register(client, estate.supplier_a, r.url().replace("127.0.0.1", "localhost"))
+        raise_alerts(container, SUPPLIER_A, 3)
+        report = run(serve_worker(container, once=True, config=config, handle_signals=False))
+    assert report.delivered == 3
+    assert [q.headers.get("cookie") for q in r.requests] == [None, None, None]
+
+
 def test_a_request_left_unsent_long_after_its_claim_is_signed_again_at_the_send(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
