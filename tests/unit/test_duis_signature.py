@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from signxml.algorithms import SignatureMethod
 from signxml.signer import XMLSigner
@@ -396,3 +398,87 @@ def test_a_50000_guid_instruction_signs_and_verifies_in_well_under_a_second() ->
     verify_request(root, supplier().cert_pem)
     took = time.perf_counter() - began
     assert took < 1.5, f"verifying took {took * 1000:.0f} ms"
+
+
+# ------------------------------------------------------------ signxml as an independent oracle
+
+_TAMPERS = ("none", "guid", "whitespace inside", "tail after signature", "attribute", "stage")
+
+
+def _signxml_accepts(data: bytes, who: Credentials) -> bool:
+    """What signxml's verifier (which verified requests before #12.5) says, configured as
+    ours was: one reference, ECDSA-SHA256, SHA-256, inclusive C14N 1.0 as the default."""
+    from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm
+    from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput
+    from signxml.exceptions import InvalidSignature as SignxmlInvalid
+    from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+    config = SignatureConfiguration(
+        require_x509=True,
+        location="./",
+        expect_references=1,
+        signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    try:
+        XMLVerifier().verify(data, x509_cert=who.cert, expect_config=config)
+    except (InvalidDigest, SignxmlInvalid, InvalidCertificate, InvalidInput):
+        return False
+    return True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    dcc_style=st.booleans(),
+    root_text=st.sampled_from([None, "\n", "\n  "]),
+    between=st.sampled_from([None, "\n", "\n    ", " "]),
+    moved_tail=st.booleans(),
+    tamper=st.sampled_from(_TAMPERS),
+    extra_ns=st.booleans(),
+)
+def test_our_verdict_is_signxmls_on_signed_and_tampered_requests(
+    dcc_style: bool,
+    root_text: str | None,
+    between: str | None,
+    moved_tail: bool,
+    tamper: str,
+    extra_ns: bool,
+) -> None:
+    # covers: X2 -- verification on the request's own tree gives the library's verdict
+    text = INSTRUCTION.read_text()
+    if extra_ns:  # unused declarations: inclusive and exclusive C14N differ on them
+        text = text.replace("schemaVersion=", 'xmlns:xsi="http://www.w3.org/2001/'
+                            'XMLSchema-instance" schemaVersion=', 1)  # fmt: skip
+    root = etree.fromstring(text.encode())
+    root.text = root_text
+    for element in root.iter():
+        if element is not root:
+            element.tail = between
+    unsigned = etree.tostring(root)
+    who = supplier()
+    data = _dcc_tool_style(unsigned, who, "CN=U1, OU=07") if dcc_style else signed(unsigned)
+    signed_root = etree.fromstring(data)
+    signature = signed_root[-1]
+    if moved_tail and between:  # the text before the signature, after it instead: same digest
+        signature.getprevious().tail, signature.tail = None, between  # type: ignore[union-attr]
+    if tamper == "tail after signature":
+        signature.tail = (signature.tail or "") + " "
+    elif tamper == "whitespace inside":
+        signed_root[0].text = (signed_root[0].text or "") + " "
+    elif tamper == "attribute":
+        signed_root.set("extra", "1")
+    data = etree.tostring(signed_root)
+    if tamper == "guid":
+        data = data.replace(b"A1<", b"A2<", 1)
+    elif tamper == "stage":
+        data = data.replace(b"SafeLaunch", b"Pilot", 1)
+    expected = _signxml_accepts(data, who)
+    try:
+        verify_request(etree.fromstring(data), who.cert_pem)
+        ours = True
+    except SignatureRejected as exc:
+        assert exc.code == SIGNATURE_INVALID, exc.reason
+        ours = False
+    assert ours == expected
+    assert ours == (tamper == "none" or (tamper == "guid" and b"A1<" not in unsigned))
