@@ -17,6 +17,7 @@ The floor column is the body's own size: reading the body at all costs that much
 
     .venv/bin/python bench/large_request.py                      # SQLite
     .venv/bin/python bench/large_request.py --backend postgresql
+    .venv/bin/python bench/large_request.py --signed-only   # the signed case on a fresh API
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def main() -> int:
     ap.add_argument("--hubs", type=int, default=800_000)
     ap.add_argument("--guids", type=int, default=300_000)
     ap.add_argument("--backend", default="sqlite")
+    ap.add_argument("--signed-only", action="store_true",
+                    help="only the signed case, first on a fresh API process (its own peak, "
+                         "not on a heap the earlier cases grew)")  # fmt: skip
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="chfw-large-sr-") as tmp:
         work = Path(tmp)
@@ -96,6 +100,8 @@ def main() -> int:
                 ("over the limit", _fake_guids(args.guids + 1), False),
                 ("accepted, signed", mine, True),
             ]
+            if args.signed_only:
+                cases = cases[-1:]
             print(f"{'case':18s} {'code':8s} {'seconds':>8s} {'extra MB':>9s} "
                   f"{'body MB':>8s}  bar {BAR_MB:.0f} MB")  # fmt: skip
             for i, (name, guids, signed) in enumerate(cases):
