@@ -171,6 +171,7 @@ def test_alerts_arrive_signed_as_stored_with_the_alert_id(
     for request, body in zip(requests, stored, strict=True):
         assert request.method == "POST" and request.path == "/hook"
         assert request.headers["content-type"] == "application/xml"
+        assert request.headers["user-agent"] == "chfw-webhooks/1"
         assert request.body == body.encode()
         assert int(request.headers["webhook-timestamp"]) == int(START.timestamp())
         verify(ep["secret"], request, START)
