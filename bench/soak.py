@@ -5,8 +5,9 @@ suppliers reading, alerts delivered to each supplier's back office.
 Set-up (timed, not part of the soak): a sample estate (default 200,000 hubs, 6 suppliers), a
 fresh database, `chfw serve` twice and `chfw worker` twice as subprocesses configured by
 `CHFW_*` variables, a loopback back office per supplier that verifies every signature and
-counts each alert once (webhook endpoint, batches of 100), the inventory import, a campaign
-without pilot, and every supplier's SR 11.7 AllEligible safe-launch instruction.
+counts each alert once (webhook endpoint, batches of 100, `--batch-size`), the inventory
+import, a campaign without pilot, and every supplier's SR 11.7 AllEligible safe-launch
+instruction.
 
 Soak (`--minutes`, default 10): `--threads` clients (default 6), each picking operations by
 weight and API process in turn:
@@ -22,6 +23,7 @@ per operation count, p50 and p99 latency, and the totals.
 
     .venv/bin/python bench/soak.py --minutes 10
     .venv/bin/python bench/soak.py --minutes 1 --hubs 20000 --backend sqlite   # a quick look
+    .venv/bin/python bench/soak.py --batch-size 1   # every alert its own signed request
 """
 
 from __future__ import annotations
@@ -282,6 +284,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=6)
     ap.add_argument("--backend", default="postgresql")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=100,
+                    help="alerts per webhook request (1: one alert per request, each signed "
+                         "when claimed)")  # fmt: skip
     ap.add_argument("--keep-database", action="store_true", help="leave the PostgreSQL database")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="chfw-soak-") as tmp, ExitStack() as stack:
@@ -310,7 +315,7 @@ def main() -> int:
                    for code, name in estate.suppliers.items()]  # fmt: skip
         for office in offices:
             made = api.call(office.user_id, "POST", "/api/v1/webhooks/endpoints", json={
-                "url": office.url, "codes": ["*"], "batch_size": 100,
+                "url": office.url, "codes": ["*"], "batch_size": args.batch_size,
                 "description": f"{office.name} back office (soak)"}).json()  # fmt: skip
             office.secret = made["secret"]
         with estate.hubs_csv.open("rb") as body:

@@ -326,7 +326,8 @@ def _verify_digest(root: etree._Element, signature: etree._Element) -> None:
     root.remove(signature)
     digest = _Digest()
     try:  # streamed into the hash as libxml2 writes it: the canonical form is never held
-        etree.ElementTree(root).write_c14n(digest, exclusive=exclusive, with_comments=False)
+        document: Any = etree.ElementTree(root)  # lxml-stubs lacks write_c14n's keywords
+        document.write_c14n(digest, exclusive=exclusive, with_comments=False)
     finally:
         if previous is not None:
             previous.tail = previous_tail
