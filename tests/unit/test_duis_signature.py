@@ -482,3 +482,19 @@ def test_our_verdict_is_signxmls_on_signed_and_tampered_requests(
         ours = False
     assert ours == expected
     assert ours == (tamper == "none" or (tamper == "guid" and b"A1<" not in unsigned))
+
+
+@pytest.mark.parametrize(
+    ("element", "code"),
+    [
+        ("SignatureValue", SIGNATURE_SCHEME),
+        ("DigestValue", SIGNATURE_INVALID),  # inside SignedInfo: the signature fails first
+    ],
+)
+def test_a_value_that_is_not_base64_is_named_not_a_server_error(element: str, code: str) -> None:
+    # covers: X5
+    def garble(root: etree._Element) -> None:
+        (found,) = root.iter(f"{DS}{element}")
+        found.text = "A"  # one base64 character: incorrect padding
+
+    assert rejected(edited(signed(), garble)) == code

@@ -253,8 +253,11 @@ def verify_request(
             f"{certificate.issuer.rfc4514_string()!r}",
         )
     _check_validity(certificate, at or datetime.now(UTC))
-    _verify_signed_info(signature, certificate)
-    _verify_digest(root, signature)
+    try:
+        _verify_signed_info(signature, certificate)
+        _verify_digest(root, signature)
+    except (ValueError, etree.LxmlError) as exc:  # base64 that is not, XML C14N refuses
+        raise _scheme(str(exc) or type(exc).__name__) from None
 
 
 def _check_validity(certificate: x509.Certificate, at: datetime) -> None:
