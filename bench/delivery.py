@@ -13,7 +13,8 @@ For each backend, in a fresh migrated database, with one supplier and one webhoo
 The receiver (`python -m chfw_api.delivery.receiver`) runs in its own process and counts the
 alerts it got; the bench checks that every alert arrived. Timings are wall clock; the worker's
 CPU per alert is printed too. Numbers move with whatever else the machine is doing: the ratio
-to the floor, measured just before, is the figure to read.
+to the floor, measured just before, is the figure to read. Each line ends with the process's
+peak RSS so far (the worker runs in it).
 
     .venv/bin/python bench/delivery.py --alerts 200000
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,11 @@ def _receiver() -> tuple[subprocess.Popen[str], int]:
     )
     assert proc.stdout is not None
     return proc, int(proc.stdout.readline())
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident size so far (the worker runs in it), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _stats(port: int) -> dict[str, int]:
@@ -185,7 +192,7 @@ def run_backend(backend: str, args: argparse.Namespace, port: int, workdir: Path
                 f" {floor_cpu:.0f} us CPU/req)"
                 f" | chfw {rate:8,.0f} alerts/s"
                 f" ({report.requests:,} requests, {cpu / args.alerts * 1e6:.0f} us CPU/alert)"
-                f" | {verdict}"
+                f" | {verdict} | peak RSS {_peak_rss_mb():.0f} MB"
             )
             print(lines[-1], flush=True)
         c.dispose()
