@@ -2,8 +2,9 @@
 
 A real `chfw worker` process delivers to a slow loopback receiver and is killed while it holds
 claimed rows, some sent and not yet recorded. After its leases run out a second worker
-delivers the rest: every alert in the outbox reaches the receiver, and the only duplicates are
-re-sends carrying the same alert ID (consumers dedupe on `webhook-id`).
+(`--once`, run again while anything is left, at most five times) delivers the rest: every
+alert in the outbox reaches the receiver, and the only duplicates are re-sends carrying the
+same alert ID (consumers dedupe on `webhook-id`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def container(database_url: str) -> Iterator[Container]:
     c.dispose()
 
 
-def _worker(url: str, *args: str) -> subprocess.Popen[str]:
+def _worker(url: str, *args: str, **settings: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
+        **settings,
         "CHFW_DATABASE_URL": url,
         "CHFW_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
         "CHFW_WEBHOOK_TIMEOUT_SECONDS": "0.5",
@@ -107,9 +109,21 @@ def test_sigkill_mid_batch_then_restart_delivers_every_alert(container: Containe
 
         slow = False
         time.sleep(LEASE + 0.2)  # the dead worker's leases run out
-        second = _worker(c.settings.database_url, "--once")
-        _, err = second.communicate(timeout=120)
-        assert second.returncode == 0, err
+        # The second worker retries within a second rather than minutes: on a loaded machine a
+        # request can time out (0.5 s here), and its lane's queue is rescheduled with it, past
+        # the end of `--once`; that is the retry policy at work, not a loss. Each `--once`
+        # run delivers what is due; a few runs see every retry through.
+        err = ""
+        for _ in range(5):
+            second = _worker(
+                c.settings.database_url, "--once", CHFW_WEBHOOK_RETRY_SCHEDULE="[0.5, 0.5, 0.5]"
+            )
+            _, log = second.communicate(timeout=120)
+            err += log
+            assert second.returncode == 0, err
+            if _states(c) == {"delivered": ALERTS}:
+                break
+            time.sleep(0.6)
 
     received = r.delivered_ids()
     missing = len(set(ids) - set(received))
