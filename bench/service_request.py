@@ -49,7 +49,7 @@ from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.releases import Priority, ReleaseType, Severity
 from chfw_api.duis.keys import generate_signing_identity
 from chfw_api.duis.schema import load_schema
-from chfw_api.duis.signature import sign_document
+from chfw_api.duis.signer import sign_document
 from chfw_api.estate import write_sample_estate
 from chfw_api.persistence.database import make_engine
 from chfw_api.persistence.migrations import upgrade

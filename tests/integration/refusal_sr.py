@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.duis.keys import generate_signing_identity
-from chfw_api.duis.signature import sign_document
+from chfw_api.duis.signer import sign_document
 from tests.conftest import START
 from tests.integration import sr_builder as sr
 from tests.integration.conftest import DCC_ID, SUPPLIER_A, SUPPLIER_B, SUPPLIER_ELEC

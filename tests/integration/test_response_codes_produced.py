@@ -24,7 +24,7 @@ from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.duis.codes import CODES
 from chfw_api.duis.keys import generate_signing_identity
 from chfw_api.duis.schema import validate
-from chfw_api.duis.signature import sign_document
+from chfw_api.duis.signer import sign_document
 from chfw_api.services import estate_status
 from tests.conftest import START
 from tests.integration import sr_builder as sr

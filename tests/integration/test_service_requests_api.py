@@ -304,7 +304,7 @@ def test_registered_certificate_makes_signatures_mandatory(
 ) -> None:
     # covers: X2, X5
     from chfw_api.duis.keys import generate_signing_identity
-    from chfw_api.duis.signature import sign_document
+    from chfw_api.duis.signer import sign_document
 
     _hubs, cid = deployed_campaign(client, estate)
     key, cert = generate_signing_identity("U1", serial=4242, now=START)

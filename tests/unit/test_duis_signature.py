@@ -41,10 +41,9 @@ from chfw_api.duis.signature import (
     SIGNATURE_SCHEME,
     SignatureRejected,
     is_signed,
-    make_signer,
-    sign_document,
     verify_request,
 )
+from chfw_api.duis.signer import make_signer, sign_document
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 INSTRUCTION = EXAMPLES / "sr-11.7-instruct-ch-firmware-deployment.xml"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from chfw_api.duis.keys import generate_signing_identity
-from chfw_api.duis.signature import make_signer, sign_document
+from chfw_api.duis.signer import make_signer, sign_document
 
 NS_SR = "http://www.dccinterface.co.uk/ServiceUserGateway"
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from chfw_api.duis.parser import DEFAULT_MAX_DEPTH, parse_xml
-from chfw_api.duis.signature import make_signer
+from chfw_api.duis.signer import make_signer
 
 BodySigner = Callable[[bytes], bytes]
 """One alert document (UTF-8 XML) in, the same document with its `ds:Signature` out."""

@@ -12,9 +12,9 @@ signature, or one that is not the root's last child, invites checking the wrong 
 carries unsigned content. So the structure is checked first, and each departure is named
 (E110013). Then the digest and signature value are verified against the *registered*
 certificate, never one the message carries, on the very tree the caller maps to a command.
-That check is done here rather than by signxml (which still signs): its verifier copies the
-whole tree several times, some 260 MB at the 300,000-GUID limit (#12.5); the test suite keeps
-it as an independent oracle (`tests/unit/test_duis_signature.py`).
+That check is done here rather than by signxml (which still signs, `duis/signer.py`): its
+verifier copies the whole tree several times, some 260 MB at the 300,000-GUID limit (#12.5);
+the test suite keeps it as an independent oracle (`tests/unit/test_duis_signature.py`).
 
 DCC's tool lists only the enveloped-signature transform; the XML Signature spec then
 canonicalises the reference with inclusive C14N 1.0, so that is the default here too. Our signer
@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,15 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
-from signxml.algorithms import (
-    CanonicalizationMethod,
-    DigestAlgorithm,
-    SignatureConstructionMethod,
-    SignatureMethod,
-)
-from signxml.signer import XMLSigner
 
 from chfw_api.duis.codes import http_status
 from chfw_api.duis.errors import XmlRejected
@@ -61,8 +52,6 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 _TRANSFORMS = ((ENVELOPED,), (ENVELOPED, EXC_C14N))
-
-Signer = Callable[[etree._Element], etree._Element]
 
 
 def _ds(name: str) -> str:
@@ -342,74 +331,3 @@ def _verify_digest(root: etree._Element, signature: etree._Element) -> None:
             SIGNATURE_INVALID,
             "digest mismatch: the document is not the one that was signed",
         )
-
-
-def _check_key_pair(key: Any, certificate: x509.Certificate) -> ec.EllipticCurvePrivateKey:
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("the signing key must be an ECDSA P-256 private key")
-    if key.public_key() != certificate.public_key():
-        raise ValueError("the signing key does not belong to the certificate")
-    return key
-
-
-class _DeterministicKey:
-    """The key, its ECDSA signatures deterministic (RFC 6979): the same document always signs
-    to the same bytes. Verifiers cannot tell the difference; signxml only calls `sign`."""
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
-        self._key = key
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._key, name)
-
-    def sign(self, data: bytes, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
-        algorithm = ec.ECDSA(signature_algorithm.algorithm, deterministic_signing=True)
-        return self._key.sign(data, algorithm)
-
-
-def make_signer(
-    key_pem: str | bytes, cert_pem: str | bytes, *, deterministic: bool = False
-) -> Signer:
-    """A signer for our scheme (e.g. DCC's alerts, `alerts.render_alert(signer=...)`), with
-    the key and certificate loaded once. `deterministic` signs per RFC 6979, so signing the
-    same document again gives the same bytes (a retried alert is byte-identical)."""
-    certificate = x509.load_pem_x509_certificate(
-        cert_pem.encode() if isinstance(cert_pem, str) else cert_pem
-    )
-    checked = _check_key_pair(
-        load_pem_private_key(key_pem.encode() if isinstance(key_pem, str) else key_pem, None),
-        certificate,
-    )
-    key: Any = _DeterministicKey(checked) if deterministic else checked
-    issuer = certificate.issuer.rfc4514_string()
-    serial = str(certificate.serial_number)
-
-    def add_key_info(signature: etree._Element, **_: Any) -> None:
-        x509_data = etree.SubElement(etree.SubElement(signature, _ds("KeyInfo")), _ds("X509Data"))
-        issuer_serial = etree.SubElement(x509_data, _ds("X509IssuerSerial"))
-        etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = issuer
-        etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = serial
-
-    def sign(element: etree._Element) -> etree._Element:
-        if is_signed(element):
-            raise ValueError("the document is already signed")
-        signer = XMLSigner(
-            method=SignatureConstructionMethod.enveloped,
-            signature_algorithm=SignatureMethod.ECDSA_SHA256,
-            digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-        )
-        signer.signature_annotators = [add_key_info]
-        signed: etree._Element = signer.sign(element, key=key)
-        return signed
-
-    return sign
-
-
-def sign_document(
-    document: bytes | etree._Element, key_pem: str | bytes, cert_pem: str | bytes
-) -> bytes:
-    """The document signed in our scheme, as UTF-8 XML with a declaration."""
-    element = document if isinstance(document, etree._Element) else parse_xml(bytes(document))
-    signed = make_signer(key_pem, cert_pem)(element)
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
