@@ -25,9 +25,9 @@ from chfw_api.bootstrap import Container, build
 from chfw_api.config import Settings
 from chfw_api.delivery.batching import batch_id
 from chfw_api.delivery.config import WorkerConfig, WorkerReport
+from chfw_api.delivery.presigned import RESIGN_AFTER_SECONDS
 from chfw_api.delivery.receiver import Received, Receiver, Reply
 from chfw_api.delivery.runner import run, serve_worker
-from chfw_api.delivery.worker import RESIGN_AFTER_SECONDS
 from chfw_api.domain.alerts import HubActivated, PendingAlert
 from chfw_api.domain.clock import FakeClock
 from chfw_api.domain.identifiers import guid_from_int

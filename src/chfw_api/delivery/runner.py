@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.heap import TRIM_AFTER_SECONDS, hold_mmap_threshold, release_free_heap
-from chfw_api.delivery.worker import BodySigner, DeliveryWorker
+from chfw_api.delivery.presigned import BodySigner
+from chfw_api.delivery.worker import DeliveryWorker
 
 if TYPE_CHECKING:
     from chfw_api.bootstrap import Container

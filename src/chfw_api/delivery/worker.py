@@ -10,13 +10,7 @@ Inside one worker, three things overlap on one event loop:
 - each endpoint gets its own *lane*: up to `endpoint_concurrency` requests in flight, never
   more, so a slow endpoint only ever occupies its own lane; a global cap bounds the total;
 - the flusher writes outcomes in batches (one transaction per batch, not per request).
-Single-alert requests are signed when their claim arrives, a claim's worth in one tight loop,
-not one by one between sends: hashing a kilobyte of XML costs about 5 us in a loop of its own
-and 15-20 us interleaved with the HTTP client, which evicts it from the CPU caches each time
-(bench/delivery.py). The `webhook-timestamp` is then the claim's time, not the send's; a
-request still unsent `RESIGN_AFTER_SECONDS` after it was signed (by the clock) is signed again,
-as is one whose endpoint's secrets changed in between, so receivers see timestamps well inside
-the usual five-minute tolerance.
+Single-alert requests are signed as their claim arrives (`presigned.py`).
 
 When an endpoint fails in a way that is about the endpoint (no connection, timeout, 5xx, 429,
 3xx), the alerts queued behind the failed one in its lane get the same outcome at once instead
@@ -35,14 +29,14 @@ import socket
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from chfw_api.delivery import signing
+from chfw_api.delivery import presigned, signing
 from chfw_api.delivery.batching import batch_body, batch_id
 from chfw_api.delivery.config import WorkerConfig, WorkerReport
 from chfw_api.delivery.http import HttpSender
+from chfw_api.delivery.presigned import BodySigner
 from chfw_api.delivery.urls import parse_networks
 from chfw_api.domain.retry import HttpResult, Judgement, Verdict, judge
 from chfw_api.domain.subscriptions import DueDelivery, EndpointTarget, Outcome, OutcomeKind
@@ -54,22 +48,9 @@ if TYPE_CHECKING:
     from chfw_api.bootstrap import Container
 
 log = logging.getLogger("chfw.delivery")
-BodySigner = Callable[[bytes], bytes]
 FLUSH_SECONDS = 0.05
 FLUSH_SIZE = 2000
-RESIGN_AFTER_SECONDS = 30
-
-
-class _Signed(NamedTuple):
-    """A single-alert request made ready at claim time (see the module docstring)."""
-
-    body: bytes
-    headers: dict[str, str]
-    timestamp: int
-    keys: tuple[bytes, ...]
-
-
-_Queued = tuple[DueDelivery, float, "_Signed | None"]  # with its deadline (monotonic)
+_Queued = tuple[DueDelivery, float, "presigned.Signed | None"]  # with its deadline (monotonic)
 
 
 @dataclass
@@ -197,10 +178,11 @@ class DeliveryWorker:
         # rows are released instead, due again at once, for this or another worker.
         margin = cfg.timeout + min(1.0, cfg.lease_seconds / 10)
         deadline = time.monotonic() + cfg.lease_seconds - margin
-        timestamp = self._timestamp()
+        timestamp, sign = self._timestamp(), self._sign_body
         for d in claim.deliveries:
             lane = self._lane(claim.targets.get(d.endpoint_id), d.endpoint_id)
-            lane.queue.append((d, deadline, self._presign(lane, d, timestamp)))
+            signed = presigned.presign(d, lane.keys, lane.target.batch_size, timestamp, sign)
+            lane.queue.append((d, deadline, signed))
             lane.held += 1
             self._held += 1
         for lane in self._lanes.values():
@@ -283,25 +265,8 @@ class DeliveryWorker:
     def _timestamp(self) -> int:
         return int(self._c.clock.now().timestamp())
 
-    def _sign(self, lane: _Lane, d: DueDelivery, timestamp: int) -> _Signed:
-        """One alert as its own request: the body (signed as DUIS, if configured) and the
-        Standard Webhooks headers over it."""
-        body = d.body.encode()
-        if self._sign_body is not None:
-            body = self._sign_body(body)
-        headers = signing.headers(lane.keys, d.alert_id, timestamp, body)
-        return _Signed(body, headers, timestamp, lane.keys)
-
-    def _presign(self, lane: _Lane, d: DueDelivery, timestamp: int) -> _Signed | None:
-        if lane.target.batch_size != 1 or not lane.keys:
-            return None
-        try:
-            return self._sign(lane, d, timestamp)
-        except Exception:  # a failing signer: tried again at the send, which retries it
-            return None
-
     async def _send(
-        self, lane: _Lane, items: list[DueDelivery], signed: _Signed | None = None
+        self, lane: _Lane, items: list[DueDelivery], signed: presigned.Signed | None = None
     ) -> HttpResult:
         assert self._http is not None
         if not lane.keys:
@@ -309,12 +274,8 @@ class DeliveryWorker:
         self.report.requests += 1
         if len(items) == 1 and lane.target.batch_size == 1:
             now = self._timestamp()
-            if (
-                signed is None
-                or signed.keys is not lane.keys
-                or now - signed.timestamp > RESIGN_AFTER_SECONDS
-            ):
-                signed = self._sign(lane, items[0], now)
+            if signed is None or not signed.usable(lane.keys, now):
+                signed = presigned.sign(items[0], lane.keys, now, self._sign_body)
             body, headers, msg_id = signed.body, signed.headers, items[0].alert_id
         else:
             sign = self._sign_body
