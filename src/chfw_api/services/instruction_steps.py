@@ -22,7 +22,7 @@ from chfw_api.domain.hub_suppliers import HubSuppliers
 from chfw_api.domain.instructions import HubPlan, plan
 from chfw_api.domain.parties import CspRegion
 from chfw_api.domain.planned_groups import PlannedGroup, group_plans
-from chfw_api.domain.service_request_results import GuidRejection
+from chfw_api.domain.service_request_results import GuidReason, GuidRejection
 from chfw_api.domain.stages import DeploymentKind
 from chfw_api.services.sr_common import Check, duplicates_apart, first_verdict, supplier_checks
 from chfw_api.services.unit_of_work import UnitOfWork
@@ -136,6 +136,12 @@ class Settled:
     groups: tuple[PlannedGroup, ...]
 
 
+def refused_hubs(rejected: Iterable[GuidRejection]) -> list[str]:
+    """The GUIDs to leave out of the votes and plans: a GUID rejected only for being named
+    again was accepted where first named, and stays."""
+    return [r.guid for r in rejected if r.code is not GuidReason.DUPLICATE]
+
+
 def is_split(f: HubFacts) -> bool:
     return (
         f.import_supplier_id is not None
@@ -202,7 +208,7 @@ def record(
     """Votes and plans for the hubs staged in `request_guids` (the rejected ones unstaged
     first), and the settled hubs to their CSPs; `complete=False` while more chunks follow."""
     if accepted.count:  # (a chunk that found nothing staged nothing: it only completes the files)
-        uow.requests.unstage([r.guid for r in rejected])
+        uow.requests.unstage(refused_hubs(rejected))
         # Plans first, marking the vote on each planned hub in the same row write; the votes
         # then leave those rows alone (one row version per hub, not two).
         uow.instructions.plan_staged_hubs(
