@@ -532,8 +532,13 @@ def test_a_request_left_unsent_long_after_its_claim_is_signed_again_at_the_send(
             clock(container).advance(later - START)
         return Reply()
 
-    config = replace(  # a lease longer than the jump: the claim stays this worker's
-        WorkerConfig.from_settings(container.settings), endpoint_concurrency=1, lease_seconds=120
+    # A lease longer than the jump: the claim stays this worker's. A generous timeout: under
+    # CI load the first answer once took over 0.5 s and the other two went to a retry.
+    config = replace(
+        WorkerConfig.from_settings(container.settings),
+        endpoint_concurrency=1,
+        lease_seconds=120,
+        timeout=30.0,
     )
     with Receiver(respond=respond) as r:
         ep = register(client, estate.supplier_a, r.url())

@@ -86,14 +86,13 @@ def instruct(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:
                 pending += guids
                 if len(pending) >= BATCH:
                     when = period_start(demo, k).replace(hour=2)
-                    ans = demo.sr(
-                        s, "11.7", sr.instruction(cid, "SafeLaunch", when, pending), expect=("I0",)
-                    )
+                    ans = _named(demo, s, sr.instruction(cid, "SafeLaunch", when, pending))
                     demo.track.event(
                         demo.name(s),
                         f"11.7 safe launch: explicit batch of "
                         f"{len(pending):,} GUIDs for {when:%d %b}: "
-                        f"{ans.number('AcceptedCount'):,} accepted",
+                        f"{ans.number('AcceptedCount'):,} accepted"
+                        + (" (I99: completed by the worker in chunks)" * (ans.code == "I99")),
                     )
                     sent += len(pending)
                     pending = []
@@ -116,9 +115,7 @@ def instruct(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:
                     "and not all its hubs, BR3.7)",
                 )
             if sent:
-                ans = demo.sr(
-                    s, "11.7", sr.instruction(cid, "SafeLaunch", when, pending), expect=("I0",)
-                )
+                ans = _named(demo, s, sr.instruction(cid, "SafeLaunch", when, pending))
                 how = f"its last {len(pending):,} GUIDs (all it has left)"
             else:
                 ans = demo.sr(
@@ -138,6 +135,15 @@ def instruct(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:
             demo.track.event(demo.name(s), f"11.7 safe launch: {how} for {when:%d %b}: {figures}")
             bar.advance()
         demo.network.wait_for_files(demo.forwarded, what="safe-launch instruction files")
+
+
+def _named(demo: Demo, supplier: str, body: str) -> sr.SrAnswer:
+    """An explicit list: answered at once up to 50,000 accepted hubs; beyond, I99 with every
+    rejected GUID, and the worker completes it in chunks (its N80 says when)."""
+    ans = demo.sr(supplier, "11.7", body, expect=("I0", "I99"))
+    if ans.code == "I99":
+        demo.wait_for_instruction(supplier, ans.text("InstructionID") or "")
+    return ans
 
 
 def roll_out(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:

@@ -59,13 +59,13 @@ class Demo:
     sr_codes: list[tuple[str, str, str]] = field(default_factory=list)  # supplier, SR, code
     checks: dict[str, Any] = field(default_factory=dict)
     incident_id: str = ""
-    # Each supplier's back office: where a large AllEligible's closing N80 shows it is done.
+    # Each supplier's back office: where a large instruction's closing N80 shows it is done.
     offices: dict[str, BackOffice] = field(default_factory=dict)
 
     def wait_for_instruction(
         self, supplier: str, instruction_id: str, timeout: float = 1800
     ) -> None:
-        """A large AllEligible answers I99; the worker completes it in chunks and its N80 to
+        """A large instruction answers I99; the worker completes it in chunks and its N80 to
         the instructing supplier (the one N80 that supplier gets for it) says it is done."""
         office = self.offices[supplier]
         deadline = time.monotonic() + timeout

@@ -192,8 +192,9 @@ class InstructionResult:
     planned_activation_at: datetime | None = None
     awaiting_second_supplier: int | None = None
     planned: tuple[PlannedGroup, ...] = ()
-    # A large AllEligible instruction: recorded and answered now (I99), completed by the
-    # worker in chunks; its N80 gives the totals when done (issue #12).
+    # A large instruction (AllEligible, or a named list accepting more than a chunk): recorded
+    # and answered now (I99, a named list with its rejected GUIDs and accepted count), completed
+    # by the worker in chunks; its N80 gives the totals when done (issue #12).
     deferred: bool = False
 
     def __post_init__(self) -> None:

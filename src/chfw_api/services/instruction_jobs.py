@@ -1,7 +1,9 @@
 """The worker's half of a large SR 11.7 (issue #12): complete an accepted AllEligible
-instruction a chunk at a time, each chunk one short transaction.
+instruction, or a named list of more than one chunk, a chunk at a time, each chunk one short
+transaction.
 
-Each chunk reads the supplier's next `chunk` hubs in GUID order after the job's cursor, applies
+Each chunk reads the next `chunk` hubs in GUID order after the job's cursor (the supplier's
+hubs in the campaign, or the GUIDs a named job has left, which it then forgets), applies
 the same checks and steps as a request (services/instruction_steps.py: votes, plans, CSP
 instruction parts), tells the other suppliers of its split hubs, and moves the cursor, all in one
 commit: a crash redoes the chunk in flight, never one already done, and votes are upserts, so a
@@ -79,10 +81,14 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     row_id = uow.campaigns.internal_id(job.campaign_id)
     automatic_at = campaign.automatic_activation_at(kind)
     assert automatic_at is not None
-    candidates = uow.instruction_jobs.candidate_facts(
-        row_id, job.supplier_id, in_pilot=kind is DeploymentKind.PILOT, after=job.after_guid,
-        limit=chunk,
-    )  # fmt: skip
+    jobs = uow.instruction_jobs
+    pilot, after = kind is DeploymentKind.PILOT, job.after_guid
+    if job.named:
+        candidates = jobs.named_facts(row_id, job.instruction_id, after=after, limit=chunk)
+    else:
+        candidates = jobs.candidate_facts(
+            row_id, job.supplier_id, in_pilot=pilot, after=after, limit=chunk
+        )
     sorted_ = steps.screen_candidates(
         uow, facts=candidates, supplier_id=job.supplier_id, checks=stage_checks(kind)
     )
@@ -123,7 +129,9 @@ def run_chunk(uow: UnitOfWork, job: InstructionJob, *, now: datetime, chunk: int
     if finished:
         _finish(uow, job, outcome, state=DONE, now=now)
     else:
-        uow.instruction_jobs.record_chunk(job, outcome, state=RUNNING, now=now)
+        if job.named:
+            jobs.forget_named(job.instruction_id, through=outcome.last_guid)
+        jobs.record_chunk(job, outcome, state=RUNNING, now=now)
     return True
 
 
@@ -189,6 +197,8 @@ def _finish(
     """The job's last transaction: its totals, and N80 to the instructing supplier with the
     planned dates and counts (the per-hub detail is in its SR 11.8 report)."""
     uow.instruction_jobs.record_chunk(job, last, state=state, now=now)
+    if job.named:
+        uow.instruction_jobs.forget_named(job.instruction_id)
     if state == STOPPED:
         # The chunks done were forwarded; close their manifests so no CSP waits for more.
         steps.close_parts(uow, job.campaign_id, job.instruction_id, DeploymentKind(job.stage), now)

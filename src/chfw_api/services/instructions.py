@@ -3,7 +3,10 @@
 Large by design: an instruction names 50,000+ GUIDs (or all the supplier's hubs), so every
 step is set-based: one staged look-up of the named hubs (read a slice at a time, keeping only
 the rejected GUIDs, the split hubs and each accepted GUID by its CSP), one bulk upsert of votes,
-one read of the other suppliers' votes on the split hubs, one bulk update of the plans.
+one read of the other suppliers' votes on the split hubs, one bulk update of the plans. Past
+one chunk (`LARGE_INSTRUCTION_HUBS`) the writes are the worker's, a chunk per transaction
+(`deferred_instructions.py`, then `instruction_jobs.py`): AllEligible is deferred before
+reading anything, a named list once screened, so its rejected GUIDs are still answered at once.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from chfw_api.domain.service_request_results import (
 )
 from chfw_api.domain.service_requests import InstructDeployment
 from chfw_api.domain.stages import HELD, DeploymentKind
+from chfw_api.services import deferred_instructions as deferred
 from chfw_api.services import instruction_steps as steps
 from chfw_api.services.sr_common import in_campaign, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
@@ -101,8 +105,13 @@ def instruct(
     caller.require(PartyKind.SUPPLIER)
     now = clock.now()
     kind = command.stage
+    # A list of more than one chunk is left to the worker (deferred_instructions.py), so this
+    # request only reads its hubs; the campaign row is taken once they are screened.
+    large = not command.dry_run and len(command.guids or ()) > LARGE_INSTRUCTION_HUBS
     with uow:
-        campaign, row_id = supplier_campaign(uow, caller, command.campaign_id)
+        campaign, row_id = supplier_campaign(
+            uow, caller, command.campaign_id, lock=not (command.dry_run or large)
+        )
         _refuse_campaign(campaign, kind)
         automatic_at = campaign.automatic_activation_at(kind)
         assert automatic_at is not None  # may_instruct(PILOT) implies a pilot period
@@ -111,7 +120,8 @@ def instruct(
         if command.all_eligible and not command.dry_run:
             hubs = uow.instruction_jobs.supplier_hubs(row_id, caller.party_id, in_pilot=pilot)
             if hubs > LARGE_INSTRUCTION_HUBS:
-                return _defer(uow, caller, campaign, command, now, hubs)
+                result = deferred.defer_all_eligible(uow, caller, campaign, command, now, hubs)
+                return InstructionOutcome(result, [])
         named: Sequence[str]
         if command.all_eligible:
             named = uow.requests.supplier_campaign_guids(row_id, caller.party_id, in_pilot=pilot)
@@ -125,6 +135,12 @@ def instruct(
             checks=stage_checks(kind),
         )
         _check_batch_size(uow, caller, campaign, row_id, command, sorted_.accepted.count)
+        if large and sorted_.accepted.count:
+            # The stage again, under the campaign row: it may have been paused meanwhile.
+            campaign, _ = supplier_campaign(uow, caller, command.campaign_id)
+            _refuse_campaign(campaign, kind)
+            result = deferred.defer_named(uow, caller, campaign, command, now, sorted_)
+            return InstructionOutcome(result, [])
         settled = steps.settle(
             uow,
             campaign_id=campaign.campaign_id,
@@ -195,7 +211,7 @@ def _record(
     audit it; returns its ID."""
     kind, requested = command.stage, command.requested_activation_at
     accepted, rejected = sorted_.accepted, sorted_.rejected
-    instruction_id = _add_instruction(uow, caller, campaign, command, now,
+    instruction_id = deferred.add_instruction(uow, caller, campaign, command, now,
                                       accepted=accepted.count, rejected=len(rejected))  # fmt: skip
     steps.record(
         uow,
@@ -234,36 +250,6 @@ def _record(
     return instruction_id
 
 
-def _add_instruction(
-    uow: UnitOfWork,
-    caller: Caller,
-    campaign: Campaign,
-    command: InstructDeployment,
-    now: datetime,
-    *,
-    accepted: int,
-    rejected: int,
-) -> str:
-    """The instruction's row under its next number, answered now or completed by the worker
-    (then 0 and 0 until its chunks add theirs); returns its ID."""
-    number = uow.instructions.next_number()
-    instruction_id = f"INS-{number:06d}"
-    uow.instructions.add(
-        number=number,
-        instruction_id=instruction_id,
-        campaign_id=campaign.campaign_id,
-        supplier_id=caller.party_id,
-        stage=command.stage.value,
-        requested_at=command.requested_activation_at,
-        received_at=now,
-        request_id=command.header.request_id,
-        all_eligible=command.all_eligible,
-        accepted=accepted,
-        rejected=rejected,
-    )
-    return instruction_id
-
-
 def _outcome(
     sorted_: steps.Screened,
     settled: steps.Settled,
@@ -289,52 +275,6 @@ def _outcome(
             planned=groups,
         ),
         settled.split_plans,
-    )
-
-
-def _defer(
-    uow: UnitOfWork,
-    caller: Caller,
-    campaign: Campaign,
-    command: InstructDeployment,
-    now: datetime,
-    hubs: int,
-) -> InstructionOutcome:
-    """A large AllEligible instruction: recorded now with its job, answered I99 with its
-    InstructionID; the worker completes it in chunks (services/instruction_jobs.py) and N80
-    follows. One short transaction, whatever the supplier's size."""
-    instruction_id = _add_instruction(uow, caller, campaign, command, now, accepted=0, rejected=0)
-    uow.instruction_jobs.add(
-        instruction_id=instruction_id,
-        campaign_id=campaign.campaign_id,
-        supplier_id=caller.party_id,
-        stage=command.stage.value,
-        requested_at=command.requested_activation_at,
-        request_id=command.header.request_id,
-        now=now,
-    )
-    uow.audit.append(
-        [
-            AuditRecord(
-                at=now,
-                actor=caller.code,
-                action="sr.11.7.instruction.accepted",
-                subject=f"campaign:{campaign.campaign_id}",
-                reason=command.header.request_id,
-                after={
-                    "instruction": instruction_id,
-                    "stage": command.stage.value,
-                    "requested": command.requested_activation_at.isoformat(),
-                    "hubs": hubs,
-                    "completed_by": "worker, in chunks",
-                },
-            )
-        ]
-    )
-    uow.commit()
-    return InstructionOutcome(
-        InstructionResult(dry_run=False, accepted=0, instruction_id=instruction_id, deferred=True),
-        [],
     )
 
 

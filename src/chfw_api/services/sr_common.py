@@ -25,11 +25,15 @@ NOT_YOURS = "not a hub you serve as Import or Gas Supplier"
 """Said alike of an unknown GUID and of another supplier's hub (X2)."""
 
 
-def supplier_campaign(uow: UnitOfWork, caller: Caller, campaign_id: str) -> tuple[Campaign, int]:
+def supplier_campaign(
+    uow: UnitOfWork, caller: Caller, campaign_id: str, *, lock: bool = True
+) -> tuple[Campaign, int]:
     """The campaign and its row id, if the caller has hubs in it; otherwise 'unknown', so a
     supplier learns nothing of campaigns that are not its business (X2). A campaign that has
-    ended takes no more lists, schedules or instructions."""
-    campaign = uow.campaigns.get(campaign_id, for_update=True)
+    ended takes no more lists, schedules or instructions. `lock` holds its row to the end of
+    the transaction, as every writer of its hubs does; a request that only reads them yet
+    (a dry run, a large list being screened) leaves it to the others."""
+    campaign = uow.campaigns.get(campaign_id, for_update=lock)
     if campaign is None or caller.party_id not in {
         s.party_id for s in uow.campaigns.supplier_shares(campaign_id)
     }:

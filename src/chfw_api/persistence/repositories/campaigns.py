@@ -135,7 +135,9 @@ class CampaignRepository:
     def get(self, campaign_id: str, *, for_update: bool = False) -> Campaign | None:
         stmt = select(CampaignRow).where(CampaignRow.campaign_id == campaign_id)
         if for_update:
-            stmt = stmt.with_for_update()
+            # Locked, so read as it is now: a row this session read earlier (unlocked) would
+            # otherwise keep the values it had then.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         row = self._s.scalar(stmt)
         return None if row is None else self._to_campaign(row)
 

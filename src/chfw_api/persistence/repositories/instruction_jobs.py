@@ -1,19 +1,20 @@
-"""Chunked instructions' progress (table `instruction_jobs`), and the supplier's candidate hubs
-read a chunk at a time in GUID order."""
+"""Chunked instructions' progress (table `instruction_jobs`), and the hubs each chunk does, read
+in GUID order: the supplier's candidates (AllEligible) or the GUIDs a named job has left
+(`instruction_job_guids`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.instruction_jobs import RUNNING, ChunkOutcome, InstructionJob, add_counts
 from chfw_api.persistence.driver import fetch_all, placeholder
 from chfw_api.persistence.repositories.service_requests import FACT_COLUMNS, hub_facts_of
-from chfw_api.persistence.tables import InstructionJobRow, InstructionRow
+from chfw_api.persistence.tables import InstructionJobGuidRow, InstructionJobRow, InstructionRow
 
 
 def _job(r: InstructionJobRow) -> InstructionJob:
@@ -32,6 +33,7 @@ def _job(r: InstructionJobRow) -> InstructionJob:
         waiting=r.waiting,
         planned=dict(r.planned or {}),
         reasons=dict(r.reasons or {}),
+        named=r.named,
     )
 
 
@@ -49,7 +51,11 @@ class InstructionJobRepository:
         requested_at: datetime,
         request_id: str,
         now: datetime,
+        named: bool = False,
+        rejected: int = 0,
+        reasons: dict[str, int] | None = None,
     ) -> None:
+        """A running job; a named one starts with what screening its request rejected."""
         self._s.add(
             InstructionJobRow(
                 instruction_id=instruction_id,
@@ -59,13 +65,14 @@ class InstructionJobRepository:
                 requested_at=requested_at,
                 request_id=request_id,
                 state=RUNNING,
+                named=named,
                 after_guid=None,
                 chunks=0,
                 accepted=0,
-                rejected=0,
+                rejected=rejected,
                 waiting=0,
                 planned={},
-                reasons={},
+                reasons=reasons or {},
                 updated_at=now,
             )
         )
@@ -115,6 +122,52 @@ class InstructionJobRepository:
             .where(InstructionRow.instruction_id == job.instruction_id)
             .values(accepted=values["accepted"], rejected=values["rejected"])
         )
+
+    def keep_named(self, instruction_id: str) -> int:
+        """The GUIDs staged in `request_guids` (a named request's accepted ones) kept for the
+        job's chunks, in one statement; returns how many."""
+        result = self._s.execute(
+            text(
+                "INSERT INTO instruction_job_guids (instruction_id, guid) "
+                "SELECT :i, guid FROM request_guids"
+            ),
+            {"i": instruction_id},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def named_facts(
+        self, campaign_row_id: int, instruction_id: str, *, after: str | None, limit: int
+    ) -> list[HubFacts]:
+        """The next `limit` GUIDs a named job has still to do, in GUID order after `after`,
+        with the facts the checks read (a GUID no longer in the campaign comes back with
+        none, and is rejected as a request's would be)."""
+        conn = self._s.connection()
+        mark = placeholder(conn)
+        sql = (
+            f"SELECT j.guid, {FACT_COLUMNS} FROM instruction_job_guids j "
+            "LEFT JOIN hubs h ON h.guid = j.guid "
+            f"LEFT JOIN campaign_hubs ch ON ch.campaign_id = {mark} AND ch.guid = j.guid "
+            f"WHERE j.instruction_id = {mark} AND j.guid > {mark} ORDER BY j.guid LIMIT {mark}"
+        )
+        params = (campaign_row_id, instruction_id, after or "", limit)
+        return list(hub_facts_of(fetch_all(conn, sql, params)))
+
+    def forget_named(self, instruction_id: str, *, through: str | None = None) -> None:
+        """Drop a named job's GUIDs up to `through` (a chunk's, in its own transaction), or
+        all of them (the job has ended)."""
+        if through is None:
+            self._s.execute(
+                delete(InstructionJobGuidRow).where(
+                    InstructionJobGuidRow.instruction_id == instruction_id
+                )
+            )
+        else:
+            self._s.execute(
+                delete(InstructionJobGuidRow).where(
+                    InstructionJobGuidRow.instruction_id == instruction_id,
+                    InstructionJobGuidRow.guid <= through,
+                )
+            )
 
     def supplier_hubs(self, campaign_row_id: int, supplier_id: int, *, in_pilot: bool) -> int:
         """How many of the campaign's hubs the supplier serves now, from the tallies."""

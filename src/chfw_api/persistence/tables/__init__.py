@@ -25,7 +25,7 @@ from chfw_api.persistence.tables.gateway import (
     InstructionPartRow,
     SlicePauseRow,
 )
-from chfw_api.persistence.tables.instruction_jobs import InstructionJobRow
+from chfw_api.persistence.tables.instruction_jobs import InstructionJobGuidRow, InstructionJobRow
 from chfw_api.persistence.tables.inventory import HubRow
 from chfw_api.persistence.tables.parties import ApiKeyRow, CspRegionRow, PartyRow
 from chfw_api.persistence.tables.releases import FirmwareReleaseRow
@@ -64,6 +64,7 @@ __all__ = [
     "GuardrailRuleRow",
     "HubRow",
     "IncidentRow",
+    "InstructionJobGuidRow",
     "InstructionJobRow",
     "InstructionPartRow",
     "InstructionRow",

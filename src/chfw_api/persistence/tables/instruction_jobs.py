@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chfw_api.persistence.tables.base import Base, UtcDateTime
@@ -28,6 +28,9 @@ class InstructionJobRow(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     request_id: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16))  # running | done | stopped
+    # True: the supplier named the hubs (their GUIDs wait in `instruction_job_guids`);
+    # False: AllEligible, the supplier's hubs read from the campaign a chunk at a time.
+    named: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     after_guid: Mapped[str | None] = mapped_column(String(23), nullable=True)
     chunks: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -41,3 +44,16 @@ class InstructionJobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_instruction_jobs_state", "state", "updated_at"),)
+
+
+class InstructionJobGuidRow(Base):
+    """A GUID of a large named instruction that the worker has still to do. The request wrote
+    the GUIDs it accepted here; each chunk deletes the ones it did in its own transaction, so
+    what is left is what a restart continues with."""
+
+    __tablename__ = "instruction_job_guids"
+
+    instruction_id: Mapped[str] = mapped_column(
+        ForeignKey("instruction_jobs.instruction_id"), primary_key=True
+    )
+    guid: Mapped[str] = mapped_column(String(23), primary_key=True)
