@@ -30,9 +30,13 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from chfw_api.demo.api import Api, instruction
 from chfw_api.demo.script import RELEASE
@@ -57,6 +61,50 @@ def _peak(pid: int) -> float:
 def _fake_guids(n: int) -> list[str]:
     return ["-".join(f"{(0xEE << 56 | i) >> s & 0xFF:02X}" for s in range(56, -8, -8))
             for i in range(n)]  # fmt: skip
+
+
+class HoldProbe:
+    """How long a writer of the campaign's hubs waits: a thread takes, every 20 ms, what such a
+    writer takes (PostgreSQL: the campaign row, `FOR UPDATE`; SQLite: the database's write
+    lock, `BEGIN IMMEDIATE`), waiting for it as an SR or a CSP upload would, and lets go at
+    once. `longest` is the longest of those waits (a chunk's hold, not the whole job's: the
+    probe is queued for the row and gets it between two chunks)."""
+
+    def __init__(self, url: str, campaign_id: str) -> None:
+        self._pg = not url.startswith("sqlite")
+        self._engine = create_engine(url, connect_args={} if self._pg else {"timeout": 600})
+        self._cid = campaign_id
+        self._stop = threading.Event()
+        self.longest = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _take(self, conn: Any) -> None:
+        if self._pg:
+            with conn.begin():
+                conn.execute(text("SELECT 1 FROM campaigns WHERE campaign_id = :c FOR UPDATE"),
+                             {"c": self._cid})  # fmt: skip
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("ROLLBACK")
+
+    def _run(self) -> None:
+        with self._engine.connect() as conn:
+            if not self._pg:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            while not self._stop.is_set():
+                start = time.perf_counter()
+                self._take(conn)
+                self.longest = max(self.longest, time.perf_counter() - start)
+                time.sleep(0.02)
+
+    def __enter__(self) -> HoldProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
 
 
 def _completed(url: str, answer: object, start: float) -> float:
@@ -122,13 +170,15 @@ def main() -> int:
                     api.register_certificate(supplier, serial=7, now=datetime.now(UTC))
                 body = instruction(cid, "SafeLaunch", when + timedelta(days=i), guids)
                 base = _reset_peak(server.api.pid)
-                start = time.perf_counter()
-                answer = api.sr(supplier, "11.7", body)
-                seconds = time.perf_counter() - start
-                extra = _peak(server.api.pid) - base
-                done = ""
-                if answer.code == "I99":
-                    done = f"  done by the worker after {_completed(url, answer, start):.1f} s"
+                with HoldProbe(url, cid) as probe:
+                    start = time.perf_counter()
+                    answer = api.sr(supplier, "11.7", body)
+                    seconds = time.perf_counter() - start
+                    extra = _peak(server.api.pid) - base
+                    done = ""
+                    if answer.code == "I99":
+                        done = f"  done by the worker after {_completed(url, answer, start):.1f} s"
+                done += f"  longest wait for the campaign {probe.longest:.1f} s"
                 print(f"{name:18s} {answer.code:8s} {seconds:8.2f} {extra:9.0f} "
                       f"{len(body) / 2**20:8.1f}  {'ok' if extra <= BAR_MB else 'OVER'}{done}",
                       flush=True)  # fmt: skip
