@@ -224,3 +224,39 @@ def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_unde
     with container.engine.connect() as conn:
         for table in ("instruction_jobs", "instruction_job_guids", "instructions"):
             assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+
+
+def _set_stage(container: Container, cid: str, stage: str) -> None:
+    with container.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE campaigns SET resume_stage = CASE WHEN :s = 'Paused' THEN stage END, "
+                 "stage = :s WHERE campaign_id = :c"), {"s": stage, "c": cid},
+        )  # fmt: skip
+
+
+def test_a_named_job_waits_while_paused_and_forgets_its_guids_when_stopped(
+    client: TestClient,
+    estate: Estate,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # covers: BR6.4, BR6.5
+    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
+    hubs = load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    mine = hubs.a_only + hubs.split_ab
+    r, doc = sr.post(
+        client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
+    )
+    assert sr.code(doc) == "I99", r.text
+    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4, max_chunks=1) == 1
+    _set_stage(container, cid, "Paused")
+    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4) == 0
+    assert _job(container)[:3] == ("running", 2, 4) and _job_guids(container) == 5  # waits
+
+    _set_stage(container, cid, "Stopped")
+    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4) == 1
+    assert _job(container)[:3] == ("stopped", 3, 4) and _job_guids(container) == 0
+    assert len(_votes(container, A)) == 4  # the first chunk's, nothing after the stop
+    closing = [x.doc for x in alerts(container, "N80") if x.recipient == A]
+    assert [d.findtext(".//sr:AcceptedCount", namespaces=NS) for d in closing] == ["4"]
