@@ -20,7 +20,7 @@ from chfw_api.services import instruction_jobs, instructions
 from chfw_api.services.instruction_jobs import advance_instruction_jobs
 from tests.conftest import START
 from tests.integration import sr_builder as sr
-from tests.integration.campaign_fixtures import create_campaign, create_release, load_hubs
+from tests.integration.campaign_fixtures import Hubs, create_campaign, create_release, load_hubs
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate
 from tests.integration.csp_fixtures import alerts
 from tests.integration.test_instruction_jobs import _votes
@@ -35,6 +35,18 @@ def _rejected(doc: object) -> dict[str, str]:
         e.findtext("sr:DeviceID", namespaces=NS): e.findtext("sr:ReasonCode", namespaces=NS)
         for e in doc.iterfind(".//sr:RejectedDevice", NS)  # type: ignore[attr-defined]
     }
+
+
+@pytest.fixture
+def large(
+    client: TestClient, estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Hubs, str, list[str]]:
+    """A campaign of the test estate, with "large" meaning more than 3 GUIDs; A's 9 hubs (4
+    split with B)."""
+    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
+    hubs = load_hubs(client, estate)
+    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
+    return hubs, cid, hubs.a_only + hubs.split_ab
 
 
 def test_a_guid_named_twice_is_instructed_once_and_its_repeat_rejected(
@@ -78,14 +90,11 @@ def test_a_large_named_list_answers_its_rejections_at_once_and_the_worker_comple
     estate: Estate,
     container: Container,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    large: tuple[Hubs, str, list[str]],
 ) -> None:
     # covers: BR5.2, BR3.5, BR5.1, BR3.3
-    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
     container.settings.gateway_root = tmp_path
-    hubs = load_hubs(client, estate)
-    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    mine = hubs.a_only + hubs.split_ab  # 9 hubs of A; 4 split with B
+    hubs, cid, mine = large
     unknown = guid_from_int(0xFEED)
     named = [*mine, hubs.b_only[0], unknown, mine[2]]
     body = sr.envelope(A, "11.7", sr.instruction(cid, WHEN, named))
@@ -133,13 +142,11 @@ def test_a_named_chunk_that_fails_is_redone_and_nothing_is_instructed_twice(
     estate: Estate,
     container: Container,
     monkeypatch: pytest.MonkeyPatch,
+    large: tuple[Hubs, str, list[str]],
 ) -> None:
     # covers: X4
     # A chunk forgets its GUIDs in its own transaction: one that dies leaves them for the redo.
-    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
-    hubs = load_hubs(client, estate)
-    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    mine = hubs.a_only + hubs.split_ab
+    _hubs, cid, mine = large
     r, doc = sr.post(
         client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
     )
@@ -170,13 +177,10 @@ def test_a_large_named_dry_run_and_a_list_with_nothing_accepted_record_nothing(
     client: TestClient,
     estate: Estate,
     container: Container,
-    monkeypatch: pytest.MonkeyPatch,
+    large: tuple[Hubs, str, list[str]],
 ) -> None:
     # covers: X5, BR5.2
-    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
-    hubs = load_hubs(client, estate)
-    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    mine = hubs.a_only + hubs.split_ab
+    hubs, cid, mine = large
     dry = sr.instruction(cid, WHEN, mine, dry_run=True)
     r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.7", dry))
     assert r.status_code == 200 and sr.code(doc) == "I0", r.text  # answered in full, at once
@@ -196,16 +200,14 @@ def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_unde
     estate: Estate,
     container: Container,
     monkeypatch: pytest.MonkeyPatch,
+    large: tuple[Hubs, str, list[str]],
 ) -> None:
     # covers: BR6.4, X5
     # Screening reads only, so other writers of the campaign are not kept waiting by it; the
     # stage is checked again under the campaign row, so a pause meanwhile refuses the list.
     if container.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's single writer lock serialises the whole request")
-    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
-    hubs = load_hubs(client, estate)
-    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    mine = hubs.a_only + hubs.split_ab
+    _hubs, cid, mine = large
     real = instructions.steps.screen
 
     def paused_while_screening(*args: object, **kwargs: object) -> object:
@@ -238,13 +240,10 @@ def test_a_named_job_waits_while_paused_and_forgets_its_guids_when_stopped(
     client: TestClient,
     estate: Estate,
     container: Container,
-    monkeypatch: pytest.MonkeyPatch,
+    large: tuple[Hubs, str, list[str]],
 ) -> None:
     # covers: BR6.4, BR6.5
-    monkeypatch.setattr(instructions, "LARGE_INSTRUCTION_HUBS", 3)
-    hubs = load_hubs(client, estate)
-    cid = create_campaign(client, estate, create_release(client, estate))["campaign_id"]
-    mine = hubs.a_only + hubs.split_ab
+    _hubs, cid, mine = large
     r, doc = sr.post(
         client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
     )
