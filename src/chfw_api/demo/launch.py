@@ -138,7 +138,7 @@ def instruct(demo: Demo, batches: Sequence[Sequence[Hub]]) -> None:
 
 
 def _named(demo: Demo, supplier: str, body: str) -> sr.SrAnswer:
-    """An explicit list: answered at once up to 50,000 accepted hubs; beyond, I99 with every
+    """An explicit list: answered at once up to 50,000 GUIDs; a longer one I99 with every
     rejected GUID, and the worker completes it in chunks (its N80 says when)."""
     ans = demo.sr(supplier, "11.7", body, expect=("I0", "I99"))
     if ans.code == "I99":

@@ -20,8 +20,8 @@ CHUNK_HUBS = 50_000
 """Hubs per chunk: one CSP instruction part each, a transaction of a few seconds."""
 
 LARGE_INSTRUCTION_HUBS = 50_000
-"""An instruction of more hubs than this (AllEligible, or a named list once screened) is done
-in chunks by the worker."""
+"""An instruction of more hubs than this (AllEligible: the supplier's hubs in the campaign; a
+named list: the GUIDs it names) is done in chunks by the worker."""
 
 RUNNING, DONE, STOPPED = "running", "done", "stopped"
 

@@ -192,7 +192,7 @@ class InstructionResult:
     planned_activation_at: datetime | None = None
     awaiting_second_supplier: int | None = None
     planned: tuple[PlannedGroup, ...] = ()
-    # A large instruction (AllEligible, or a named list accepting more than a chunk): recorded
+    # A large instruction (AllEligible, or a list naming more GUIDs than a chunk): recorded
     # and answered now (I99, a named list with its rejected GUIDs and accepted count), completed
     # by the worker in chunks; its N80 gives the totals when done (issue #12).
     deferred: bool = False
