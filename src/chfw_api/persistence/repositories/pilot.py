@@ -90,11 +90,20 @@ class PilotRepository:
         self, campaign_row_id: int, campaign_id: str
     ) -> list[PilotCandidate]:
         """Only hubs someone put forward (CSP default list, a preferred list, production
-        proving): the pilot never needs the whole estate in memory."""
+        proving) or already in the pilot: the pilot never needs the whole estate in memory.
+        Each source is read by its own index (the partial indexes of migrations 0013 and 0015,
+        the preferred lists' key) and only those hubs are joined: one OR across the two
+        tables can be served by no index, so it read the campaign's hubs to find them."""
         rows = self._s.execute(
             text(
-                _CANDIDATE + "AND (ch.in_default_list OR h.production_proving OR ch.in_pilot "
-                "OR ch.guid IN (SELECT guid FROM preferred_pilot_hubs WHERE campaign_id = :c))"
+                "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, "
+                "ch.model, h.production_proving, h.friendly_customer, h.pilot_excluded "
+                "FROM (SELECT guid FROM campaign_hubs WHERE campaign_id = :cid "
+                "AND in_default_list UNION SELECT guid FROM campaign_hubs WHERE "
+                "campaign_id = :cid AND in_pilot UNION SELECT guid FROM preferred_pilot_hubs "
+                "WHERE campaign_id = :c UNION SELECT guid FROM hubs WHERE production_proving) p "
+                "JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = p.guid "
+                "JOIN hubs h ON h.guid = ch.guid"
             ),
             {"cid": campaign_row_id, "c": campaign_id},
         )

@@ -7,6 +7,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,4 +35,12 @@ class HubRow(Base):
         Index("ix_hubs_import_supplier_id", "import_supplier_id", "guid"),
         Index("ix_hubs_gas_supplier_id", "gas_supplier_id", "guid"),
         Index("ix_hubs_model", "model", "firmware_version"),
+        # The rare production-proving and pilot-excluded hubs (AD10, RA03), read when the
+        # pilot group is composed without reading the campaign's hubs (migration 0015).
+        Index(
+            "ix_hubs_pilot_rare",
+            "guid",
+            postgresql_where=text("production_proving OR pilot_excluded"),
+            sqlite_where=text("production_proving OR pilot_excluded"),
+        ),
     )
