@@ -137,6 +137,17 @@ def test_a_large_named_list_answers_its_rejections_at_once_and_the_worker_comple
     assert Counter(sent) == Counter(hubs.a_only)
 
 
+def _instructed_one_chunk(
+    client: TestClient, estate: Estate, container: Container, cid: str, guids: list[str]
+) -> None:
+    """A's list answered I99, and the worker's first chunk (4 hubs) done."""
+    r, doc = sr.post(
+        client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, guids))
+    )
+    assert sr.code(doc) == "I99", r.text
+    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4, max_chunks=1) == 1
+
+
 def test_a_named_chunk_that_fails_is_redone_and_nothing_is_instructed_twice(
     client: TestClient,
     estate: Estate,
@@ -147,11 +158,7 @@ def test_a_named_chunk_that_fails_is_redone_and_nothing_is_instructed_twice(
     # covers: X4
     # A chunk forgets its GUIDs in its own transaction: one that dies leaves them for the redo.
     _hubs, cid, mine = large
-    r, doc = sr.post(
-        client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
-    )
-    assert sr.code(doc) == "I99", r.text
-    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4, max_chunks=1) == 1
+    _instructed_one_chunk(client, estate, container, cid, mine)
 
     real = instruction_jobs.steps.record
     calls = 0
@@ -244,11 +251,7 @@ def test_a_named_job_waits_while_paused_and_forgets_its_guids_when_stopped(
 ) -> None:
     # covers: BR6.4, BR6.5
     _hubs, cid, mine = large
-    r, doc = sr.post(
-        client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
-    )
-    assert sr.code(doc) == "I99", r.text
-    assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4, max_chunks=1) == 1
+    _instructed_one_chunk(client, estate, container, cid, mine)
     _set_stage(container, cid, "Paused")
     assert advance_instruction_jobs(container.uow, container.clock.now, chunk=4) == 0
     assert _job(container)[:3] == ("running", 2, 4) and _job_guids(container) == 5  # waits
