@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from chfw_api.bootstrap import Container
 from chfw_api.domain.identifiers import guid_from_int
+from chfw_api.duis.schema import validate
 from chfw_api.gateway.writer import write_pending_files
 from chfw_api.gateway.xml import FileKind, parse_file
 from chfw_api.services import instruction_jobs, instructions
@@ -100,8 +101,10 @@ def test_a_large_named_list_answers_its_rejections_at_once_and_the_worker_comple
     body = sr.envelope(A, "11.7", sr.instruction(cid, WHEN, named))
     r, doc = sr.post(client, estate.supplier_a, body)
 
-    # Screened now: each rejected GUID with its reason, the accepted count, an InstructionID.
+    # Screened now: each rejected GUID with its reason, the accepted count, an InstructionID,
+    # in a response valid against our DUIS schema.
     assert r.status_code == 202 and sr.code(doc) == "I99", r.text
+    validate(doc)
     assert doc.findtext(".//sr:AcceptedCount", namespaces=NS) == "9"
     rejected = _rejected(doc)
     assert rejected == {hubs.b_only[0]: "E4", unknown: "E19", mine[2]: "E110711"}
