@@ -4,6 +4,7 @@ is (issue #12: a 300,000-GUID list held the campaign lock for 38.6 s in one tran
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from chfw_api.gateway.xml import FileKind, parse_file
 from chfw_api.services import instruction_jobs, instructions
 from chfw_api.services.instruction_jobs import advance_instruction_jobs
 from tests.conftest import START
+from tests.integration import snapshot
 from tests.integration import sr_builder as sr
 from tests.integration.campaign_fixtures import Hubs, create_campaign, create_release, load_hubs
 from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate
@@ -191,18 +193,20 @@ def test_a_large_named_dry_run_and_a_list_with_nothing_accepted_record_nothing(
 ) -> None:
     # covers: X5, BR5.2
     hubs, cid, mine = large
-    dry = sr.instruction(cid, WHEN, mine, dry_run=True)
-    r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.7", dry))
+    before = snapshot.take(container.engine)
+    dry = sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine, dry_run=True))
+    r, doc = sr.post(client, estate.supplier_a, dry)
     assert r.status_code == 200 and sr.code(doc) == "I0", r.text  # answered in full, at once
     assert doc.findtext(".//sr:AcceptedCount", namespaces=NS) == "9"
-    others = sr.instruction(cid, WHEN, hubs.b_only)
-    r, doc = sr.post(client, estate.supplier_a, sr.envelope(A, "11.7", others))
+    others = sr.envelope(A, "11.7", sr.instruction(cid, WHEN, hubs.b_only))
+    r, doc = sr.post(client, estate.supplier_a, others)
     assert sr.code(doc) == "E110707", r.text
     assert set(_rejected(doc)) == set(hubs.b_only)
-    with container.engine.connect() as conn:
-        for table in ("instruction_jobs", "instruction_job_guids", "instructions"):
-            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
-    assert _votes(container, A) == Counter()
+    # Not a row or file changed but A's RequestID counter (X3), now the second request's.
+    counter = int(re.findall(rb"<sr:RequestID>[^<]*:(\d+)</sr:RequestID>", others)[0])
+    snapshot.assert_unchanged(
+        before, snapshot.take(container.engine), [snapshot.counter_consumed(A, counter)]
+    )
 
 
 def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_under_it(
@@ -219,6 +223,7 @@ def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_unde
         pytest.skip("SQLite's single writer lock serialises the whole request")
     _hubs, cid, mine = large
     real = instructions.steps.screen
+    paused: list[snapshot.Snapshot] = []
 
     def paused_while_screening(*args: object, **kwargs: object) -> object:
         with container.engine.begin() as other:  # would wait here if the row were held
@@ -226,6 +231,8 @@ def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_unde
                 text("UPDATE campaigns SET stage = 'Paused', resume_stage = stage "
                      "WHERE campaign_id = :c"), {"c": cid},
             )  # fmt: skip
+        # Everything as it stands once paused (the RequestID counter already consumed, X3).
+        paused.append(snapshot.take(container.engine))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(instructions.steps, "screen", paused_while_screening)
@@ -233,9 +240,7 @@ def test_a_large_list_is_screened_without_the_campaign_and_checks_its_stage_unde
         client, estate.supplier_a, sr.envelope(A, "11.7", sr.instruction(cid, WHEN, mine))
     )
     assert sr.code(doc) == "E110706", r.text
-    with container.engine.connect() as conn:
-        for table in ("instruction_jobs", "instruction_job_guids", "instructions"):
-            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+    snapshot.assert_unchanged(paused[0], snapshot.take(container.engine))
 
 
 def _set_stage(container: Container, cid: str, stage: str) -> None:
