@@ -312,6 +312,17 @@ def test_a_change_of_supplier_by_reimport_moves_the_counts(
         uow.pilot.set_members(row, hubs.split_ab[1:2])
         uow.commit()
     assert_exact(container.engine, container)
+    # Split hubs with both suppliers' votes, one of them in the pilot, swap sides; on
+    # PostgreSQL the import writes such moves set-based (migration 0016), not row by row.
+    r = client.post(
+        "/api/v1/inventory/imports",
+        headers={**estate.dcc, "Content-Type": "text/csv"},
+        content=csv_body(
+            *[hub_line(g, importer=SUPPLIER_B, gas=SUPPLIER_A) for g in hubs.split_ab[1:3]]
+        ),
+    )
+    assert r.status_code == 200, r.text
+    assert_exact(container.engine, container)
 
 
 def _party(engine: Engine, code: str) -> int:

@@ -101,6 +101,7 @@ def import_hubs_csv(
                 )
             ]
         )
+        writer.move_suppliers()  # last: it holds the moved hubs' campaigns until the commit
         uow.commit()
     if progress is not None:
         progress(rows)

@@ -29,6 +29,9 @@ HUB_COLUMNS = (
 )
 _COLS = ", ".join(HUB_COLUMNS)
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:])
+_UPDATES_BUT_SUPPLIERS = ", ".join(
+    f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:] if not c.endswith("_supplier_id")
+)
 UNIQUE_VIOLATION = "23505"
 _CHANGED = " OR ".join(f"hubs.{c} IS DISTINCT FROM excluded.{c}" for c in HUB_COLUMNS[1:])
 
@@ -70,6 +73,7 @@ class HubBulkWriter:
         self._seen: set[int] = set()
         self._repeats: list[tuple[str, int]] = []
         self._repeat_total = 0
+        self._moves = False
         if self._pg:
             self._conn.exec_driver_sql(
                 "CREATE TEMP TABLE hubs_import (LIKE hubs INCLUDING DEFAULTS, line bigint) "
@@ -121,13 +125,62 @@ class HubBulkWriter:
             savepoint.rollback()
             return self.repeated(cap)
         savepoint.commit()
-        written = self._conn.exec_driver_sql(
-            f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
-            f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
-        ).rowcount
+        if self._conn.exec_driver_sql("SELECT NOT EXISTS (SELECT 1 FROM hubs)").scalar_one():
+            # A first import: no hub is in a campaign, so no campaign hub to move.
+            written = self._conn.exec_driver_sql(
+                f"INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
+                f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
+            ).rowcount
+        else:
+            written = self._upsert_all_but_moves()
         self._conn.exec_driver_sql("DROP TABLE hubs_import")
         refresh_after_bulk_write(self._conn, "hubs", written)
         return RepeatedGuids()
+
+    def _upsert_all_but_moves(self) -> int:
+        """Upsert every change but the suppliers, keeping the hubs whose supplier changes for
+        `move_suppliers`; returns the rows written. The moves are found from what the upsert
+        returns (only the rows it changed), not by joining the file to the estate again."""
+        conn = self._conn
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE hubs_moved (guid varchar(23) PRIMARY KEY, "
+            "import_supplier_id integer, gas_supplier_id integer) ON COMMIT DROP"
+        )
+        written = conn.exec_driver_sql(
+            f"WITH up AS (INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
+            f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES_BUT_SUPPLIERS} WHERE {_CHANGED} "
+            "RETURNING guid, import_supplier_id, gas_supplier_id, xmax::text <> '0' AS existed), "
+            "moved AS (INSERT INTO hubs_moved SELECT s.guid, s.import_supplier_id, "
+            "s.gas_supplier_id FROM up JOIN hubs_import s ON s.guid = up.guid WHERE up.existed "
+            "AND (up.import_supplier_id IS DISTINCT FROM s.import_supplier_id "
+            "OR up.gas_supplier_id IS DISTINCT FROM s.gas_supplier_id)) "
+            "SELECT count(*) FROM up"
+        ).scalar_one()
+        self._moves = True
+        return int(written)
+
+    def move_suppliers(self) -> None:
+        """Write the changes of supplier, under the rows of the moved hubs' campaigns; the
+        import's last statement before it commits.
+
+        A change of supplier rewrites the hub's campaign hubs (their vote flags, by trigger).
+        Every other writer of campaign hubs (SRs, uploads, instruction chunks, the tick) takes
+        the campaign row first, so two of them never lock shared hubs in crossing orders; the
+        import does the same, for the moves only and last: held across the whole upsert, the
+        campaign rows would keep every SR waiting for a minute in a 10,000,000-hub re-import.
+        SQLite wrote them with the rest (one writer at a time: nothing to cross).
+        """
+        if not self._moves:
+            return
+        conn = self._conn
+        if not conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM hubs_moved)").scalar_one():
+            return
+        conn.exec_driver_sql(
+            "SELECT id FROM campaigns WHERE id IN (SELECT ch.campaign_id FROM campaign_hubs ch "
+            "JOIN hubs_moved m ON m.guid = ch.guid) ORDER BY id FOR UPDATE"
+        )
+        # Counts moved, suppliers written, vote flags recomputed: set-based (migration 0016).
+        conn.exec_driver_sql("SELECT move_hub_suppliers()")
 
     def repeated(self, cap: int) -> RepeatedGuids:
         if not self._pg:
