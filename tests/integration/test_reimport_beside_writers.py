@@ -37,60 +37,105 @@ def _waiting_on_a_lock(conn: Connection, besides: int, timeout: float = 30.0) ->
     raise AssertionError("the import never waited for the writer")
 
 
+class _Reimport:
+    """Split hubs `first` and `second`, both voted by their gas supplier B, in a campaign; a
+    file moving both to A alone (clearing both campaign hubs' gas vote flags), posted from a
+    thread of its own once `start` is called."""
+
+    def __init__(self, client: TestClient, estate: Estate, container: Container) -> None:
+        if container.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite serialises writers with its one write lock")
+        hubs = load_hubs(client, estate)
+        self.campaign = create_campaign(client, estate, create_release(client, estate))
+        self.first, self.second = hubs.split_ab[0], hubs.split_ab[1]
+        vote(container, [self.first, self.second], _party(container.engine, SUPPLIER_B),
+             "SafeLaunch")  # fmt: skip
+        self._body = csv_body(
+            *[hub_line(g, importer=SUPPLIER_A, gas=SUPPLIER_A) for g in (self.first, self.second)]
+        )
+        self._client, self._estate, self._container = client, estate, container
+        self._outcome: list[object] = []
+        self._thread = threading.Thread(target=self._post)
+
+    def _post(self) -> None:
+        try:
+            self._outcome.append(
+                self._client.post(
+                    "/api/v1/inventory/imports",
+                    headers={**self._estate.dcc, "Content-Type": "text/csv"},
+                    content=self._body,
+                )
+            )
+        except BaseException as exc:  # reported by `assert_imported`
+            self._outcome.append(exc)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def assert_imported(self) -> None:
+        self._thread.join(timeout=60)
+        assert not self._thread.is_alive()
+        response = self._outcome[0]
+        assert not isinstance(response, BaseException), response
+        assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+        engine = self._container.engine
+        with engine.connect() as conn:
+            gas_voted = conn.execute(
+                text("SELECT guid, gas_voted FROM campaign_hubs WHERE guid IN (:a, :b)"),
+                {"a": self.first, "b": self.second},
+            ).all()
+        assert {g: v for g, v in gas_voted} == {self.first: False, self.second: False}
+        assert_exact(engine, self._container)
+
+
+def _hold_campaign(writer: Connection, campaign_id: str) -> tuple[int, int]:
+    """What every writer of a campaign's hubs takes first; (its backend pid, the row id)."""
+    me = writer.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    row = writer.execute(
+        text("SELECT id FROM campaigns WHERE campaign_id = :c FOR UPDATE"), {"c": campaign_id}
+    ).scalar_one()
+    return me, row
+
+
 def test_a_reimport_moving_suppliers_waits_for_a_writer_of_the_campaign(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
-    if container.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers with its one write lock")
-    hubs = load_hubs(client, estate)
-    campaign = create_campaign(client, estate, create_release(client, estate))
-    cid = campaign["campaign_id"]
-    first, second = hubs.split_ab[0], hubs.split_ab[1]
-    # B (gas) has voted on both, so moving their gas supply to A clears the gas vote flag of
-    # both campaign hubs: the import's trigger must write both rows.
-    vote(container, [first, second], _party(container.engine, SUPPLIER_B), "SafeLaunch")
-    body = csv_body(*[hub_line(g, importer=SUPPLIER_A, gas=SUPPLIER_A) for g in (first, second)])
-    outcome: list[object] = []
-
-    def reimport() -> None:
-        try:
-            outcome.append(
-                client.post(
-                    "/api/v1/inventory/imports",
-                    headers={**estate.dcc, "Content-Type": "text/csv"},
-                    content=body,
-                )
-            )
-        except BaseException as exc:  # reported by the assertion below
-            outcome.append(exc)
-
-    engine = container.engine
-    with engine.connect() as writer, engine.connect() as watcher:
+    # An SR or instruction chunk: it holds the campaign and writes campaign hubs. The
+    # import, moving the first hub then the second, must not take the first before waiting.
+    reimport = _Reimport(client, estate, container)
+    touch = text(
+        "UPDATE campaign_hubs SET failure_reason = NULL WHERE campaign_id = :r AND guid = :g"
+    )
+    with container.engine.connect() as writer, container.engine.connect() as watcher:
         trans = writer.begin()
-        me = writer.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        row = writer.execute(
-            text("SELECT id FROM campaigns WHERE campaign_id = :c FOR UPDATE"), {"c": cid}
-        ).scalar_one()
-        touch = text(
-            "UPDATE campaign_hubs SET failure_reason = NULL WHERE campaign_id = :r AND guid = :g"
-        )
-        # The writer holds the campaign and the second hub; the import, moving the first hub
-        # then the second, must not take the first before waiting.
-        writer.execute(touch, {"r": row, "g": second})
-        thread = threading.Thread(target=reimport)
-        thread.start()
+        me, row = _hold_campaign(writer, reimport.campaign["campaign_id"])
+        writer.execute(touch, {"r": row, "g": reimport.second})
+        reimport.start()
         _waiting_on_a_lock(watcher, besides=me)
-        writer.execute(touch, {"r": row, "g": first})  # a deadlock would be found here
+        writer.execute(touch, {"r": row, "g": reimport.first})  # a deadlock would be found here
         trans.commit()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
-    response = outcome[0]
-    assert not isinstance(response, BaseException), response
-    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
-    with engine.connect() as conn:
-        gas_voted = conn.execute(
-            text("SELECT guid, gas_voted FROM campaign_hubs WHERE guid IN (:a, :b)"),
-            {"a": first, "b": second},
-        ).all()
-    assert {g: v for g, v in gas_voted} == {first: False, second: False}
-    assert_exact(engine, container)
+    reimport.assert_imported()
+
+
+def test_a_reimport_lets_an_upload_waiting_on_its_hubs_through(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # An activation upload: it holds the campaign, then writes a hub's firmware version. The
+    # import holds every hub row of its file from its upsert on, and then waits for the
+    # campaign: each waits on the other. The import must yield (undo its upsert, wait for the
+    # campaign, upsert again), not fail after all its work, nor leave the upload to fail.
+    reimport = _Reimport(client, estate, container)
+    with container.engine.connect() as writer, container.engine.connect() as watcher:
+        trans = writer.begin()
+        # PostgreSQL aborts whichever waiter looks for the deadlock first; the upload looks
+        # late here (a test connection may set this), so the import is the one that finds it.
+        writer.execute(text("SET LOCAL deadlock_timeout = '30s'"))
+        me, _row = _hold_campaign(writer, reimport.campaign["campaign_id"])
+        reimport.start()
+        _waiting_on_a_lock(watcher, besides=me)
+        writer.execute(
+            text("UPDATE hubs SET firmware_version = 'FFFF0001' WHERE guid = :g"),
+            {"g": reimport.first},
+        )  # waits until the import lets go of the hub
+        trans.commit()
+    reimport.assert_imported()

@@ -90,6 +90,7 @@ def import_hubs_csv(
                 total=total_problems + repeated.total,
             )
         after = uow.hubs.count()
+        writer.move_suppliers()  # last: it holds the moved hubs' campaigns until the commit
         uow.audit.append(
             [
                 AuditRecord(
@@ -101,7 +102,6 @@ def import_hubs_csv(
                 )
             ]
         )
-        writer.move_suppliers()  # last: it holds the moved hubs' campaigns until the commit
         uow.commit()
     if progress is not None:
         progress(rows)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import NestedTransaction
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from chfw_api.domain.inventory import HubRecord, HubView, RepeatedGuids
@@ -33,6 +34,7 @@ _UPDATES_BUT_SUPPLIERS = ", ".join(
     f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:] if not c.endswith("_supplier_id")
 )
 UNIQUE_VIOLATION = "23505"
+DEADLOCK_DETECTED = "40P01"
 _CHANGED = " OR ".join(f"hubs.{c} IS DISTINCT FROM excluded.{c}" for c in HUB_COLUMNS[1:])
 
 
@@ -73,7 +75,7 @@ class HubBulkWriter:
         self._seen: set[int] = set()
         self._repeats: list[tuple[str, int]] = []
         self._repeat_total = 0
-        self._moves = False
+        self._upsert: NestedTransaction | None = None
         if self._pg:
             self._conn.exec_driver_sql(
                 "CREATE TEMP TABLE hubs_import (LIKE hubs INCLUDING DEFAULTS, line bigint) "
@@ -132,15 +134,18 @@ class HubBulkWriter:
                 f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES} WHERE {_CHANGED}"
             ).rowcount
         else:
+            # Kept open until the moves are written: the upsert can be undone to let a writer
+            # waiting on its hub rows through (`move_suppliers`).
+            self._upsert = self._conn.begin_nested()
             written = self._upsert_all_but_moves()
-        self._conn.exec_driver_sql("DROP TABLE hubs_import")
         refresh_after_bulk_write(self._conn, "hubs", written)
         return RepeatedGuids()
 
     def _upsert_all_but_moves(self) -> int:
-        """Upsert every change but the suppliers, keeping the hubs whose supplier changes for
-        `move_suppliers`; returns the rows written. The moves are found from what the upsert
-        returns (only the rows it changed), not by joining the file to the estate again."""
+        """Upsert every change but the suppliers, keeping the hubs whose supplier changes in
+        `hubs_moved` for `move_suppliers`; returns the rows written. The moves are found from
+        what the upsert returns (only the rows it changed), not by joining the file to the
+        estate again."""
         conn = self._conn
         conn.exec_driver_sql(
             "CREATE TEMP TABLE hubs_moved (guid varchar(23) PRIMARY KEY, "
@@ -156,31 +161,66 @@ class HubBulkWriter:
             "OR up.gas_supplier_id IS DISTINCT FROM s.gas_supplier_id)) "
             "SELECT count(*) FROM up"
         ).scalar_one()
-        self._moves = True
         return int(written)
 
     def move_suppliers(self) -> None:
-        """Write the changes of supplier, under the rows of the moved hubs' campaigns; the
-        import's last statement before it commits.
+        """Write the changes of supplier under the rows of the moved hubs' campaigns: the
+        import's last step before it commits.
 
         A change of supplier rewrites the hub's campaign hubs (their vote flags, by trigger).
         Every other writer of campaign hubs (SRs, uploads, instruction chunks, the tick) takes
         the campaign row first, so two of them never lock shared hubs in crossing orders; the
         import does the same, for the moves only and last: held across the whole upsert, the
-        campaign rows would keep every SR waiting for a minute in a 10,000,000-hub re-import.
-        SQLite wrote them with the rest (one writer at a time: nothing to cross).
+        campaign rows would keep every SR waiting for as long as the file takes, which grows
+        with the estate (bench/reimport.py: under a second for 9,523 moves at 1,000,000 hubs).
+
+        The upsert already holds every hub row of the file (ON CONFLICT locks each row it
+        meets, changed or not). An activation upload holding a campaign row may be waiting
+        for one of them to write a firmware version: then the import and the upload wait on
+        each other, and PostgreSQL aborts the import's wait as a deadlock. The import then
+        undoes its upsert, which lets the upload through, waits for the campaigns, and does
+        the upsert again under them. SQLite wrote the moves with the rest (one writer at a
+        time: nothing to cross).
         """
-        if not self._moves:
+        upsert, self._upsert = self._upsert, None
+        if upsert is None:
             return
         conn = self._conn
-        if not conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM hubs_moved)").scalar_one():
-            return
-        conn.exec_driver_sql(
-            "SELECT id FROM campaigns WHERE id IN (SELECT ch.campaign_id FROM campaign_hubs ch "
-            "JOIN hubs_moved m ON m.guid = ch.guid) ORDER BY id FOR UPDATE"
-        )
-        # Counts moved, suppliers written, vote flags recomputed: set-based (migration 0016).
+        campaigns = self._moved_campaigns()
+        if campaigns:
+            attempt = conn.begin_nested()
+            try:
+                self._lock_campaigns(campaigns)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                    raise
+                attempt.rollback()
+                upsert.rollback()  # lets the waiting writer through
+                self._lock_campaigns(campaigns)
+                refresh_after_bulk_write(conn, "hubs", self._upsert_all_but_moves())
+                self._lock_campaigns(self._moved_campaigns())  # any new since: rare, quick
+            else:
+                attempt.commit()
+        # Counts moved, suppliers written, vote flags recomputed: set-based (migration 0016);
+        # hubs in no campaign move here too.
         conn.exec_driver_sql("SELECT move_hub_suppliers()")
+        if upsert.is_active:
+            upsert.commit()
+
+    def _moved_campaigns(self) -> list[int]:
+        return list(
+            self._conn.exec_driver_sql(
+                "SELECT DISTINCT ch.campaign_id FROM campaign_hubs ch "
+                "JOIN hubs_moved m ON m.guid = ch.guid"
+            ).scalars()
+        )
+
+    def _lock_campaigns(self, campaigns: list[int]) -> None:
+        if campaigns:
+            self._conn.exec_driver_sql(
+                "SELECT id FROM campaigns WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE",
+                {"ids": campaigns},
+            )
 
     def repeated(self, cap: int) -> RepeatedGuids:
         if not self._pg:
