@@ -297,7 +297,10 @@ def _floor_report(url: str, supplier_id: int, out: Path) -> float:
         "END) END "
         "FROM hubs h LEFT JOIN campaign_hubs ch ON ch.guid = h.guid LEFT JOIN campaigns c "
         f"ON c.id = ch.campaign_id WHERE h.import_supplier_id = {s} OR h.gas_supplier_id = {s} "
-        "ORDER BY h.guid"
+        # chfw's order: a hub in several campaigns gives its rows in campaign order. Ordered
+        # by GUID alone, the planner merged all of `hubs` with all of `campaign_hubs` for a
+        # supplier of a fifth of the estate (4.6 s at 1,000,000 hubs, chfw's plan 2.1 s).
+        "ORDER BY h.guid, c.campaign_id"
     )
     start = time.perf_counter()
     if url.startswith("postgresql"):
