@@ -3,13 +3,14 @@ processes): what it costs, and how long a writer of the campaign waits for it.
 
 One estate (default 1,000,000 hubs) on PostgreSQL, imported by `chfw inventory import`, a
 campaign over it, then a second file: the same rows with 1 in 100 hubs given other suppliers
-and another 1 in 100 a new firmware version.
+and another 1 in 100 a new firmware version (`--move-every` sets how many move).
 
   floor     the minimum work for that result, with chfw's own connection settings: the file
             read and its suppliers resolved, COPY into a staging table, the moved hubs found by
             one join of it with `hubs`, one `INSERT ... ON CONFLICT DO UPDATE ... WHERE changed`
             of everything else, and the moves by chfw's own set-based function (counts moved,
-            suppliers written, vote flags recomputed: `move_hub_suppliers`, migration 0016;
+            suppliers written, vote flags recomputed: `write_hub_suppliers` and
+            `move_hub_supplier_counts`, migration 0016;
             the row trigger it replaces spent 4.5 s on this file's moves), rolled back; best of
             two. No validation, no line numbers, no check for repeated GUIDs.
   chfw      `chfw inventory import` of the second file (validated, staged, every change but
@@ -47,15 +48,16 @@ COLS = (
 )
 
 
-def _changed_file(source: Path, target: Path, codes: list[str]) -> tuple[int, int]:
-    """The same rows; every 100th hub moved to another supplier of both fuels (its gas too,
-    where it has gas), every 100th + 50th a new firmware version. Returns (moved, upgraded)."""
+def _changed_file(source: Path, target: Path, codes: list[str], every: int) -> tuple[int, int]:
+    """The same rows; every `every`th hub moved to another supplier of both fuels (its gas
+    too, where it has gas), every 100th + 50th a new firmware version. Returns (moved,
+    upgraded)."""
     moved = upgraded = 0
     with source.open(newline="") as f, target.open("w", newline="") as out:
         rows, writer = csv.reader(f), csv.writer(out, lineterminator="\n")
         writer.writerow(next(rows))
         for i, r in enumerate(rows):
-            if i % 100 == 0 and r[6]:
+            if i % every == 0 and r[6]:
                 nxt = codes[(codes.index(r[6]) + 1) % len(codes)] if r[6] in codes else codes[0]
                 r[7] = nxt if r[7] else ""
                 r[6] = nxt
@@ -96,7 +98,8 @@ def _floor(url: str, csv_path: Path) -> float:
                                 r[9] == "1", r[10] == "1"))  # fmt: skip
         conn.exec_driver_sql(
             "CREATE TEMP TABLE hubs_moved ON COMMIT DROP AS SELECT s.guid, s.import_supplier_id, "
-            "s.gas_supplier_id FROM staged s JOIN hubs h ON h.guid = s.guid "
+            "s.gas_supplier_id, h.import_supplier_id AS old_import_supplier_id, "
+            "h.gas_supplier_id AS old_gas_supplier_id FROM staged s JOIN hubs h ON h.guid = s.guid "
             "WHERE h.import_supplier_id IS DISTINCT FROM s.import_supplier_id "
             "OR h.gas_supplier_id IS DISTINCT FROM s.gas_supplier_id"
         )
@@ -104,7 +107,8 @@ def _floor(url: str, csv_path: Path) -> float:
             f"INSERT INTO hubs ({COLS}) SELECT {COLS} FROM staged "
             f"ON CONFLICT (guid) DO UPDATE SET {updates} WHERE {changed}"
         )
-        conn.exec_driver_sql("SELECT move_hub_suppliers()")
+        conn.exec_driver_sql("SELECT write_hub_suppliers()")
+        conn.exec_driver_sql("SELECT move_hub_supplier_counts()")
         seconds = time.perf_counter() - start
         trans.rollback()
     engine.dispose()
@@ -114,6 +118,7 @@ def _floor(url: str, csv_path: Path) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hubs", type=int, default=1_000_000)
+    ap.add_argument("--move-every", type=int, default=100, help="1 hub in N moves supplier")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="chfw-reimport-") as tmp:
         work = Path(tmp)
@@ -139,7 +144,7 @@ def main() -> int:
             server = None
             codes = [s["user_id"] for s in parties["suppliers"] if len(s["roles"]) == 2]
             changed = work / "changed.csv"
-            moved, upgraded = _changed_file(estate.hubs_csv, changed, codes)
+            moved, upgraded = _changed_file(estate.hubs_csv, changed, codes, args.move_every)
             floor = min(_floor(url, changed) for _ in range(2))
             with HoldProbe(url, cid) as probe:
                 ours, rss = _timed_process([*cli, str(changed)], env)

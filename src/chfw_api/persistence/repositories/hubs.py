@@ -149,18 +149,25 @@ class HubBulkWriter:
         conn = self._conn
         conn.exec_driver_sql(
             "CREATE TEMP TABLE hubs_moved (guid varchar(23) PRIMARY KEY, "
-            "import_supplier_id integer, gas_supplier_id integer) ON COMMIT DROP"
+            "import_supplier_id integer, gas_supplier_id integer, "
+            "old_import_supplier_id integer, old_gas_supplier_id integer) ON COMMIT DROP"
         )
+        # The upsert leaves the suppliers as they were, so what it returns is the old pair.
         written = conn.exec_driver_sql(
             f"WITH up AS (INSERT INTO hubs ({_COLS}) SELECT {_COLS} FROM hubs_import "
             f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES_BUT_SUPPLIERS} WHERE {_CHANGED} "
             "RETURNING guid, import_supplier_id, gas_supplier_id, xmax::text <> '0' AS existed), "
             "moved AS (INSERT INTO hubs_moved SELECT s.guid, s.import_supplier_id, "
-            "s.gas_supplier_id FROM up JOIN hubs_import s ON s.guid = up.guid WHERE up.existed "
+            "s.gas_supplier_id, up.import_supplier_id, up.gas_supplier_id "
+            "FROM up JOIN hubs_import s ON s.guid = up.guid WHERE up.existed "
             "AND (up.import_supplier_id IS DISTINCT FROM s.import_supplier_id "
             "OR up.gas_supplier_id IS DISTINCT FROM s.gas_supplier_id)) "
             "SELECT count(*) FROM up"
         ).scalar_one()
+        # Written now, before the campaign rows: until the import commits, other writers of
+        # those campaign hubs see the old suppliers and key their counts by them, which
+        # `move_hub_supplier_counts` then moves (migration 0016).
+        conn.exec_driver_sql("SELECT write_hub_suppliers()")
         return int(written)
 
     def move_suppliers(self) -> None:
@@ -201,9 +208,8 @@ class HubBulkWriter:
                 self._lock_campaigns(self._moved_campaigns())  # any new since: rare, quick
             else:
                 attempt.commit()
-        # Counts moved, suppliers written, vote flags recomputed: set-based (migration 0016);
-        # hubs in no campaign move here too.
-        conn.exec_driver_sql("SELECT move_hub_suppliers()")
+        # The moved hubs' counts and vote flags, set-based (migration 0016).
+        conn.exec_driver_sql("SELECT move_hub_supplier_counts()")
         if upsert.is_active:
             upsert.commit()
 
