@@ -1,10 +1,11 @@
 """A re-import that changes hubs' suppliers, beside a writer of the same campaign's hubs.
 
-The import's supplier trigger rewrites each moved hub's campaign hubs (their vote flags) one
-hub at a time in the file's order, while an SR, an upload or an instruction chunk writes the
-same campaign hubs in an order of its own. Every such writer takes the campaign row first, so
-two of them never cross; the import must too, or PostgreSQL aborts one of the pair as a
-deadlock (issue #12, several processes). SQLite has one writer at a time: nothing to cross.
+A change of supplier rewrites the moved hub's campaign hubs (counts and vote flags), while an
+SR, an upload or an instruction chunk writes the same campaign hubs in an order of its own.
+Every such writer takes the campaign row first, so two of them never cross; the import must
+too (it did not: its row trigger wrote them one hub at a time in the file's order, and
+PostgreSQL aborted one of the pair as a deadlock; issue #12, several processes). SQLite has
+one writer at a time: nothing to cross.
 """
 
 from __future__ import annotations
@@ -103,9 +104,9 @@ def test_a_reimport_moving_suppliers_waits_for_a_writer_of_the_campaign(
     # An SR or instruction chunk: it holds the campaign and writes campaign hubs. The
     # import, moving the first hub then the second, must not take the first before waiting.
     reimport = _Reimport(client, estate, container)
-    touch = text(
-        "UPDATE campaign_hubs SET failure_reason = NULL WHERE campaign_id = :r AND guid = :g"
-    )
+    # A counted change (status), made while the import has written the new suppliers but
+    # not yet moved the counts: the writer keys it by the old suppliers, which it still sees.
+    touch = text("UPDATE campaign_hubs SET status = 'failed' WHERE campaign_id = :r AND guid = :g")
     with container.engine.connect() as writer, container.engine.connect() as watcher:
         trans = writer.begin()
         me, row = _hold_campaign(writer, reimport.campaign["campaign_id"])
