@@ -7,16 +7,25 @@ from hypothesis import strategies as st
 
 from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.domain.pilot import (
+    PILOT_BANDS,
+    BandRanges,
     PilotCandidate,
     SelectionRules,
     _rank,
+    choose_by_bands,
     choose_by_rules,
     compose,
+    first_band,
     in_pool,
-    select_by_rules,
+    pilot_band,
     shortfall,
     wanted,
 )
+
+
+def select_by_rules(hubs: list[PilotCandidate], rules: SelectionRules) -> list[str]:
+    return sorted(c.guid for c in choose_by_rules(hubs, rules))
+
 
 A, B = 1, 2
 
@@ -134,8 +143,71 @@ def test_a_streamed_sample_is_the_sorted_pools_head(
     rules = SelectionRules(hub_count=count, percentage=None if count is not None else pct,
                            regions=frozenset({"North", "Central"}), seed=seed)  # fmt: skip
     pool = [h for h in hubs if in_pool(h, rules)]
-    reference = sorted(pool, key=lambda h: (not h.friendly_customer, _rank(seed, h.guid)))
+    start = first_band(seed)
+    reference = sorted(pool, key=lambda h: (not h.friendly_customer,
+                                            (pilot_band(h.guid) - start) % PILOT_BANDS,
+                                            _rank(seed, h.guid)))  # fmt: skip
     want = wanted(rules, len(pool))
     streamed = choose_by_rules(iter(hubs), rules, pool_size=len(pool))
     assert streamed == reference[:want]
     assert select_by_rules(hubs, rules) == sorted(h.guid for h in reference[:want])
+
+
+@settings(max_examples=80)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(0, 3_000),
+    want=st.integers(0, 400),
+    friendly_every=st.integers(1, 60),
+    regions=st.sets(st.sampled_from(["North", "Central", "South"]), max_size=2),
+)
+def test_a_sample_read_band_by_band_is_the_defined_sample(
+    seed: int, n: int, want: int, friendly_every: int, regions: set[str]
+) -> None:
+    # covers: BR2.2, AD05, AD09
+    # issue #12.4: the sample reads its supplier's hubs a band at a time from the seed's first
+    # band, only as far as it needs; what it picks must be exactly the defined sample.
+    hubs = [cand(i, friendly_customer=i % friendly_every == 0, pilot_excluded=i % 97 == 0)
+            for i in range(n)]  # fmt: skip
+    rules = SelectionRules(hub_count=want, regions=frozenset(regions), seed=seed)
+    reads: list[BandRanges] = []
+
+    def read(friendly: bool, bands: BandRanges) -> list[PilotCandidate]:
+        reads.append(bands)
+        return [h for h in hubs if h.friendly_customer == friendly
+                and any(lo <= pilot_band(h.guid) <= hi for lo, hi in bands)]  # fmt: skip
+
+    assert choose_by_bands(read, rules, want) == choose_by_rules(hubs, rules)
+    # each kind's arcs are consecutive from the seed's first band and never overlap
+    read_bands = [b for arc in reads for lo, hi in arc for b in range(lo, hi + 1)]
+    assert not read_bands or read_bands[0] == first_band(seed)
+
+
+def test_a_small_sample_of_a_large_pool_reads_one_band() -> None:
+    # covers: BR2.2
+    # issue #12.4: 300 of 400,000 non-friendly hubs (about 390 a band) read one band of them.
+    hubs = [cand(i) for i in range(400_000)]
+    by_band: dict[int, list[PilotCandidate]] = {}
+    for h in hubs:
+        by_band.setdefault(pilot_band(h.guid), []).append(h)
+    rows_read = 0
+
+    def read(friendly: bool, bands: BandRanges) -> list[PilotCandidate]:
+        nonlocal rows_read
+        found = [] if friendly else [h for lo, hi in bands for b in range(lo, hi + 1)
+                                     for h in by_band.get(b, [])]  # fmt: skip
+        rows_read += len(found)
+        return found
+
+    got = choose_by_bands(read, SelectionRules(hub_count=300, seed=5), 300)
+    assert len(got) == 300 and rows_read == len(by_band[first_band(5)])
+
+
+def test_bands_are_spread_and_fixed() -> None:
+    # covers: BR2.2
+    counts = [0] * PILOT_BANDS
+    for i in range(200_000):
+        counts[pilot_band(guid_from_int(i))] += 1
+    assert min(counts) > 100 and max(counts) < 300  # about 195 each
+    assert pilot_band("00-DB-12-34-56-78-9A-BC") == 87  # MD5, as PostgreSQL computes it
+    assert len({first_band(s) for s in range(100)}) > 90

@@ -6,6 +6,14 @@ suppliers says yes: its preferred list if it sent one, otherwise the CSP's defau
 split-supplier hub needs both suppliers (BR4). Production-proving hubs are always in (AD10),
 excluded hubs never (RA03), and the group is capped (C3), keeping production-proving hubs, then
 friendly customers (AD05), then a repeatable seeded order.
+
+A sample by selection rules (BR2.2) must not read a 5,000,000-hub supplier to pick 300 hubs
+(issue #12.4). Every hub has a fixed band, 1 of 1,024, from a hash of its GUID alone (stored
+with the hub and indexed by supplier); the seed names the band a sample starts from and the
+order within a band. Bands are read from that one onwards only until the sample is full, so a
+sample costs about one band of the supplier's hubs. Each band is a uniformly random slice of
+the estate, so the sample is a uniformly random one, and the seed's starting band spreads
+samples of different seeds over the whole estate instead of always the same homes.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_MAX_PILOT = 300  # C3: "assumed 200 to 300 hubs"
+PILOT_BANDS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,26 @@ def _rank(seed: int, guid: str) -> bytes:
     return hashlib.blake2b(f"{seed}:{guid}".encode(), digest_size=8).digest()
 
 
+def pilot_band(guid: str) -> int:
+    """The hub's band: the first 10 bits of the MD5 of its GUID, fixed for the hub's life (the
+    same function fills `hubs.pilot_band`; MD5 so that PostgreSQL can compute it too)."""
+    return int(hashlib.md5(guid.encode(), usedforsecurity=False).hexdigest()[:3], 16) >> 2
+
+
+def first_band(seed: int) -> int:
+    """The band a seed's sample starts from."""
+    digest = hashlib.blake2b(f"band:{seed}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % PILOT_BANDS
+
+
+def _sample_key(seed: int, start: int) -> Callable[[PilotCandidate], tuple[bool, int, bytes]]:
+    def key(c: PilotCandidate) -> tuple[bool, int, bytes]:
+        band = (pilot_band(c.guid) - start) % PILOT_BANDS
+        return (not c.friendly_customer, band, _rank(seed, c.guid))
+
+    return key
+
+
 def in_pool(c: PilotCandidate, rules: SelectionRules) -> bool:
     """May the rules pick this candidate at all (BR2.2 filters, RA03 exclusions)?"""
     return (
@@ -74,26 +103,63 @@ def wanted(rules: SelectionRules, pool_size: int) -> int:
 def choose_by_rules(
     candidates: Iterable[PilotCandidate], rules: SelectionRules, *, pool_size: int | None = None
 ) -> list[PilotCandidate]:
-    """The chosen candidates: friendly customers first (AD05), then seeded order.
+    """The chosen candidates, by definition: friendly customers first (AD05), then the bands
+    from the seed's first band onwards, then the seeded order within a band.
 
-    Memory follows the sample, not the supplier: the candidates stream through a heap of the
-    `wanted` best (a 5,000,000-hub supplier's 300-hub sample holds 300). A percentage needs
-    the pool's size first: pass `pool_size` (counted with `in_pool` over a first stream), or
-    the pool is held to count it.
+    `choose_by_bands` gives the same sample reading about one band of the supplier's hubs;
+    this one reads every candidate, through a heap of the `wanted` best. A percentage needs
+    the pool's size first: pass `pool_size`, or the pool is held to count it.
     """
     pool: Iterable[PilotCandidate] = (c for c in candidates if in_pool(c, rules))
     if rules.hub_count is None and pool_size is None:
         pool = list(pool)
         pool_size = len(pool)
     want = wanted(rules, pool_size or 0)
-    return heapq.nsmallest(
-        want, pool, key=lambda c: (not c.friendly_customer, _rank(rules.seed, c.guid))
-    )
+    return heapq.nsmallest(want, pool, key=_sample_key(rules.seed, first_band(rules.seed)))
 
 
-def select_by_rules(candidates: Iterable[PilotCandidate], rules: SelectionRules) -> list[str]:
-    """Sample a supplier's own candidates (BR2.2): the chosen GUIDs, sorted."""
-    return sorted(c.guid for c in choose_by_rules(candidates, rules))
+BandRanges = tuple[tuple[int, int], ...]
+"""Bands to read, as inclusive (first, last) ranges: at most two, as an arc may wrap."""
+
+
+def choose_by_bands(
+    read: Callable[[bool, BandRanges], Iterable[PilotCandidate]],
+    rules: SelectionRules,
+    want: int,
+) -> list[PilotCandidate]:
+    """The sample `choose_by_rules` defines, read band by band: `read(friendly, ranges)`
+    gives the candidates (friendly customers or not) in those bands. Friendly customers come
+    first; within each kind, bands are read from the seed's first band onwards, one, then one
+    more, then twice as many as read so far, until the pool holds `want` hubs: a candidate in
+    a band not yet read sorts after every one read, so the sample is then complete."""
+    start = first_band(rules.seed)
+    key = _sample_key(rules.seed, start)
+    chosen: list[PilotCandidate] = []
+    for friendly in (True, False):
+        need = want - len(chosen)
+        if need <= 0:
+            break
+        found: list[PilotCandidate] = []
+        for ranges in _arcs(start):
+            found.extend(c for c in read(friendly, ranges) if in_pool(c, rules))
+            if len(found) >= need:
+                break
+        chosen.extend(heapq.nsmallest(need, found, key=key))
+    return chosen
+
+
+def _arcs(start: int) -> Iterator[BandRanges]:
+    """Consecutive arcs of bands from `start` around the circle: 1, 1, 2, 4, ... bands."""
+    done, width = 0, 1
+    while done < PILOT_BANDS:
+        first = (start + done) % PILOT_BANDS
+        last = first + width - 1
+        if last < PILOT_BANDS:
+            yield ((first, last),)
+        else:
+            yield ((first, PILOT_BANDS - 1), (0, last - PILOT_BANDS))
+        done += width
+        width = min(done, PILOT_BANDS - done)
 
 
 @dataclass(frozen=True)

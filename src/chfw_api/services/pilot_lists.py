@@ -22,12 +22,14 @@ from chfw_api.domain.events import (
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.parties import Caller, PartyKind
 from chfw_api.domain.pilot import (
+    BandRanges,
     PilotCandidate,
     PilotComposition,
     SelectionRules,
-    choose_by_rules,
+    choose_by_bands,
     compose,
     in_pool,
+    wanted,
 )
 from chfw_api.domain.service_request_results import (
     GuidReason,
@@ -200,12 +202,18 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
             if not c.production_proving
         )
 
-    # A share needs the pool's size first: one streamed pass counts it, a second samples, so
-    # memory follows the sample, never the supplier's hubs.
+    def in_bands(friendly: bool, bands: BandRanges) -> Iterator[PilotCandidate]:
+        found = uow.pilot.supplier_candidates_in_bands(
+            row_id, caller.party_id, friendly=friendly, bands=bands
+        )
+        return (c for c in found if not c.production_proving)
+
+    # A share needs the pool's size first: one streamed pass counts it (its cost follows the
+    # supplier's hubs, as the share's own size does); the sample itself reads about one band.
     pool_size = (
-        None if rules.hub_count is not None else sum(1 for c in candidates() if in_pool(c, rules))
+        0 if rules.hub_count is not None else sum(1 for c in candidates() if in_pool(c, rules))
     )
-    chosen = choose_by_rules(candidates(), rules, pool_size=pool_size)
+    chosen = choose_by_bands(in_bands, rules, wanted(rules, pool_size))
     rules_doc: dict[str, object] = {
         "hub_count": r.hub_count,
         "percentage": str(r.percentage) if r.percentage is not None else None,

@@ -12,7 +12,7 @@ from chfw_api.domain.campaign.views import SupplierShare
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.deadlines import preferred_list_due
 from chfw_api.domain.events import PilotListsChosenByDcc
-from chfw_api.domain.pilot import SelectionRules, select_by_rules
+from chfw_api.domain.pilot import BandRanges, PilotCandidate, SelectionRules, choose_by_bands
 from chfw_api.domain.stages import Stage
 from chfw_api.services.pilot_lists import PilotSettings, recompose
 from chfw_api.services.unit_of_work import UnitOfWork
@@ -76,14 +76,16 @@ def _choose_for(
 ) -> a.PendingAlert:
     """AD09 for one silent supplier: a repeatable sample of its sole-supplier hubs stored as
     its list (chosen by DCC); returns the N72 it is owed."""
-    candidates = (
-        c
-        for c in uow.pilot.supplier_candidates(row_id, share.party_id)
-        if not c.production_proving and len(c.suppliers) == 1
-    )  # streamed: a count rule holds only its sample
-    chosen = select_by_rules(
-        candidates, SelectionRules(hub_count=settings.minimum_per_supplier, seed=row_id)
-    )
+
+    def sole_supplier(friendly: bool, bands: BandRanges) -> list[PilotCandidate]:
+        found = uow.pilot.supplier_candidates_in_bands(
+            row_id, share.party_id, friendly=friendly, bands=bands
+        )
+        return [c for c in found if not c.production_proving and len(c.suppliers) == 1]
+
+    rules = SelectionRules(hub_count=settings.minimum_per_supplier, seed=row_id)
+    # About one band of the supplier's hubs is read, not all of them (domain.pilot).
+    chosen = sorted(c.guid for c in choose_by_bands(sole_supplier, rules, rules.hub_count or 0))
     uow.pilot.replace_preferred_list(
         campaign_id=campaign_id,
         supplier_id=share.party_id,

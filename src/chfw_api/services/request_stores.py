@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chfw_api.domain.hub_facts import HubFacts
-from chfw_api.domain.pilot import PilotCandidate
+from chfw_api.domain.pilot import BandRanges, PilotCandidate
 
 
 class RequestStore(Protocol):
@@ -43,6 +43,9 @@ class PilotStore(Protocol):
     ) -> list[PilotCandidate]: ...
     def supplier_candidates(
         self, campaign_row_id: int, supplier_id: int
+    ) -> Iterable[PilotCandidate]: ...
+    def supplier_candidates_in_bands(
+        self, campaign_row_id: int, supplier_id: int, *, friendly: bool, bands: BandRanges
     ) -> Iterable[PilotCandidate]: ...
     def default_list(self, campaign_row_id: int) -> frozenset[str]: ...
     def set_members(self, campaign_row_id: int, members: Sequence[str]) -> None: ...

@@ -32,7 +32,7 @@ from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.incidents import Incident, IncidentStatus
 from chfw_api.domain.inventory import DeviceStatus
 from chfw_api.domain.parties import CspRegion, Party
-from chfw_api.domain.pilot import PilotCandidate
+from chfw_api.domain.pilot import BandRanges, PilotCandidate, pilot_band
 from chfw_api.domain.releases import FirmwareRelease
 from chfw_api.domain.stages import TERMINAL
 
@@ -312,6 +312,16 @@ class FakePilot(_Store):
             c
             for c in self.composition_candidates(campaign_row_id, "")
             if supplier_id in c.suppliers
+        ]
+
+    def supplier_candidates_in_bands(
+        self, campaign_row_id: int, supplier_id: int, *, friendly: bool, bands: BandRanges
+    ) -> list[PilotCandidate]:
+        return [
+            c
+            for c in self.supplier_candidates(campaign_row_id, supplier_id)
+            if c.friendly_customer == friendly
+            and any(lo <= pilot_band(c.guid) <= hi for lo, hi in bands)
         ]
 
     def default_list(self, campaign_row_id: int) -> frozenset[str]:

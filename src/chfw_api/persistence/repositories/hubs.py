@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from chfw_api.domain.inventory import HubRecord, HubView, RepeatedGuids
 from chfw_api.domain.parties import Caller, PartyKind
+from chfw_api.domain.pilot import pilot_band
 from chfw_api.persistence.statistics import refresh_after_bulk_write
 from chfw_api.persistence.tables import HubRow, PartyRow
 
@@ -28,7 +29,8 @@ HUB_COLUMNS = (
     "friendly_customer",
     "pilot_excluded",
 )
-_COLS = ", ".join(HUB_COLUMNS)
+# Written with the hub, never changed: derived from the GUID (`domain.pilot.pilot_band`).
+_COLS = ", ".join((*HUB_COLUMNS, "pilot_band"))
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:])
 _UPDATES_BUT_SUPPLIERS = ", ".join(
     f"{c} = excluded.{c}" for c in HUB_COLUMNS[1:] if not c.endswith("_supplier_id")
@@ -51,6 +53,7 @@ def _as_tuple(r: HubRecord) -> tuple[Any, ...]:
         r.production_proving,
         r.friendly_customer,
         r.pilot_excluded,
+        pilot_band(r.guid),
     )
 
 
@@ -82,7 +85,7 @@ class HubBulkWriter:
                 "ON COMMIT DROP"
             )
         else:
-            marks = ", ".join("?" for _ in HUB_COLUMNS)
+            marks = ", ".join("?" for _ in range(len(HUB_COLUMNS) + 1))
             self._sql = (
                 f"INSERT INTO hubs ({_COLS}) VALUES ({marks}) "
                 f"ON CONFLICT (guid) DO UPDATE SET {_UPDATES}"

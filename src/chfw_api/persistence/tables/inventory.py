@@ -6,12 +6,19 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from chfw_api.domain.pilot import pilot_band
 from chfw_api.persistence.tables.base import Base
+
+
+def _band_of_row(context: DefaultExecutionContext) -> int:
+    return pilot_band(context.get_current_parameters()["guid"])  # type: ignore[no-untyped-call]
 
 
 class HubRow(Base):
@@ -30,11 +37,18 @@ class HubRow(Base):
     production_proving: Mapped[bool] = mapped_column(Boolean, default=False)
     friendly_customer: Mapped[bool] = mapped_column(Boolean, default=False)
     pilot_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fixed by the GUID (`domain.pilot.pilot_band`): a pilot sample reads its supplier's hubs
+    # a band at a time instead of all of them (migration 0017).
+    pilot_band: Mapped[int] = mapped_column(SmallInteger, default=_band_of_row)
 
     __table_args__ = (
         Index("ix_hubs_import_supplier_id", "import_supplier_id", "guid"),
         Index("ix_hubs_gas_supplier_id", "gas_supplier_id", "guid"),
         Index("ix_hubs_model", "model", "firmware_version"),
+        # Keys of a few thousand values: an import appends to the end of each key's entries
+        # (equal keys are kept in the order of the rows), not at random places in the index.
+        Index("ix_hubs_import_pilot_band", "import_supplier_id", "friendly_customer", "pilot_band"),
+        Index("ix_hubs_gas_pilot_band", "gas_supplier_id", "friendly_customer", "pilot_band"),
         # The rare production-proving and pilot-excluded hubs (AD10, RA03), read when the
         # pilot group is composed without reading the campaign's hubs (migration 0015).
         Index(
