@@ -21,9 +21,9 @@ def test_a_bulk_write_refreshes_the_statistics_and_a_small_one_does_not(
         conn.execute(
             text(
                 "INSERT INTO hubs (guid, manufacturer, model, firmware_version, status, "
-                "csp_region, production_proving, friendly_customer, pilot_excluded) "
+                "csp_region, production_proving, friendly_customer, pilot_excluded, pilot_band) "
                 "SELECT lpad(to_hex(n), 23, '0'), 'M', 'X', '00000001', 'Commissioned', "
-                "'North', false, false, false FROM generate_series(1, :n) AS n"
+                "'North', false, false, false, n % 1024 FROM generate_series(1, :n) AS n"
             ),
             {"n": BULK_ROWS},
         )

@@ -1,0 +1,284 @@
+"""Pilot samples at national scale (issue #12.4: pilot candidates <= 100 ms at 10,000,000 hubs).
+
+SR 11.5 with selection rules (300 hubs, a seed; also 300 of one CSP region) sent by the
+largest supplier over HTTP to a real `chfw serve`, once per seed, on a PostgreSQL estate with
+a pilot campaign. chfw's time is the whole request: XML in, the sample, the supplier's list
+stored, the pilot group composed again, the audit and the response.
+
+The floor is the minimum work the same result needs, set-based, through the same driver with
+chfw's connection settings, in one transaction, rolled back:
+- the sample as one statement over the same indexes, reading only the bands the answer spans
+  (it is told how far chfw's sample reached; any reader must read at least that far), ordered
+  by MD5 instead of BLAKE2b (the same work), its 300 GUIDs inserted as the supplier's list in
+  the same statement;
+- composing the group: each source of candidates read by its index (the production-proving
+  and excluded hubs, the preferred lists, the CSP's default list), the chosen members'
+  `in_pilot` set in one UPDATE.
+It checks that its sample is chfw's. Peak RSS of the API process is printed.
+
+    .venv/bin/python bench/pilot_candidates.py --hubs 1000000
+    .venv/bin/python bench/pilot_candidates.py --existing-database NAME   # a kept estate
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from chfw_api.demo.api import Api, preferred_rules
+from chfw_api.demo.script import RELEASE
+from chfw_api.domain.pilot import PILOT_BANDS, first_band, pilot_band
+from chfw_api.estate import write_sample_estate
+from chfw_api.persistence.database import make_engine
+from national import PG_ADMIN, Server, _database, _issue_keys, _prepare, _rows, _timed_process  # type: ignore[import-not-found]
+
+_ROLE = (
+    "SELECT h.guid, h.friendly_customer AS f, (h.pilot_band - :start + {n}) % {n} AS off "
+    "FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = h.guid "
+    "WHERE h.{role}_supplier_id = :s AND NOT h.production_proving AND NOT h.pilot_excluded "
+    "{region} AND ((h.friendly_customer AND ({friendly})) OR "
+    "(NOT h.friendly_customer AND ({others})))"
+)
+
+
+def _arc(start: int, reach: int | None) -> str:
+    """The bands from `start` to `reach` bands on (inclusive), as a condition; none: false."""
+    if reach is None:
+        return "false"
+    last = start + reach
+    if last < PILOT_BANDS:
+        return f"h.pilot_band BETWEEN {start} AND {last}"
+    return f"(h.pilot_band >= {start} OR h.pilot_band <= {last - PILOT_BANDS})"
+
+
+def _floor(
+    url: str,
+    ctx: dict[str, Any],
+    seed: int,
+    region: str | None,
+    chosen: list[tuple[str, bool]],
+    members: list[str],
+) -> float:
+    start = first_band(seed)
+
+    def reach(friendly: bool) -> int | None:
+        offs = [(pilot_band(g) - start) % PILOT_BANDS for g, f in chosen if f == friendly]
+        return max(offs) if offs else None
+
+    where = f"AND ch.csp_region = '{region}'" if region else ""
+    conds = {"friendly": _arc(start, reach(True)), "others": _arc(start, reach(False))}
+    roles = " UNION ".join(
+        _ROLE.format(n=PILOT_BANDS, role=r, region=where, **conds) for r in ("import", "gas")
+    )
+    sql = (
+        f"WITH u AS ({roles}), chosen AS (SELECT guid FROM u ORDER BY NOT f, off, "
+        "md5(:seed || ':' || guid) COLLATE \"C\" LIMIT :want) "
+        "INSERT INTO preferred_pilot_hubs (campaign_id, supplier_id, guid) "
+        "SELECT :campaign, :s, guid FROM chosen RETURNING guid"
+    )
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            t0 = time.perf_counter()
+            conn.execute(
+                text(
+                    "DELETE FROM preferred_pilot_hubs WHERE campaign_id = :c AND supplier_id = :s"
+                ),
+                {"c": ctx["campaign"], "s": ctx["supplier"]},
+            )
+            got = (
+                conn.execute(
+                    text(sql),
+                    {
+                        "start": start,
+                        "cid": ctx["row"],
+                        "s": ctx["supplier"],
+                        "seed": str(seed),
+                        "want": 300,
+                        "campaign": ctx["campaign"],
+                    },
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                text(
+                    "SELECT ch.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND "
+                    "ch.guid = h.guid WHERE h.production_proving OR h.pilot_excluded"
+                ),
+                {"cid": ctx["row"]},
+            ).all()
+            conn.execute(
+                text("SELECT supplier_id, guid FROM preferred_pilot_hubs WHERE campaign_id = :c"),
+                {"c": ctx["campaign"]},
+            ).all()
+            conn.execute(
+                text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND in_default_list"),
+                {"cid": ctx["row"]},
+            ).all()
+            conn.execute(
+                text(
+                    "UPDATE campaign_hubs SET in_pilot = true WHERE campaign_id = :cid "
+                    "AND guid = ANY(:m)"
+                ),
+                {"cid": ctx["row"], "m": members},
+            )
+            seconds = time.perf_counter() - t0
+            conn.rollback()
+    finally:
+        engine.dispose()
+    if sorted(got) != sorted(g for g, _ in chosen):
+        raise SystemExit(f"the floor's sample is not chfw's (seed {seed}, region {region})")
+    return seconds
+
+
+def _result(url: str, ctx: dict[str, Any]) -> tuple[list[tuple[str, bool]], list[str]]:
+    """The supplier's stored list (each GUID with its friendly flag) and the pilot members."""
+    listed = _rows(url, (
+        "SELECT p.guid, h.friendly_customer FROM preferred_pilot_hubs p JOIN hubs h ON "
+        f"h.guid = p.guid WHERE p.campaign_id = '{ctx['campaign']}' AND "
+        f"p.supplier_id = {ctx['supplier']}"))  # fmt: skip
+    members = _rows(url, "SELECT guid FROM campaign_hubs WHERE campaign_id = "
+                         f"{ctx['row']} AND in_pilot")  # fmt: skip
+    return [(g, bool(f)) for g, f in listed], [r[0] for r in members]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hubs", type=int, default=1_000_000)
+    ap.add_argument("--seeds", type=int, default=7)
+    ap.add_argument("--existing-database", help="PostgreSQL database of a kept estate")
+    ap.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chfw-pilot-") as tmp:
+        work = Path(tmp)
+        drop = lambda: None  # noqa: E731
+        server: Server | None = None
+        try:
+            if args.existing_database:
+                url = make_url(PG_ADMIN).set(database=args.existing_database)
+                url = url.render_as_string(False)
+                keys = _issue_keys(url)
+            else:
+                estate = write_sample_estate(work / "estate", hubs=args.hubs, suppliers=6, seed=3)
+                url, drop = _database("postgresql", work)
+                if args.keep:
+                    print(f"database kept: {make_url(url).database}", flush=True)
+                    drop = lambda: None  # noqa: E731
+                keys = _prepare(url, estate.parties_json)
+                env = {**os.environ, "CHFW_DATABASE_URL": url, "CHFW_LOG_LEVEL": "WARNING"}
+                seconds, rss = _timed_process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "chfw_api.cli",
+                        "inventory",
+                        "import",
+                        str(estate.hubs_csv),
+                    ],
+                    env,
+                )
+                print(f"import of {args.hubs:,} hubs: {seconds:.1f} s, {rss:.0f} MB", flush=True)
+            server = Server(
+                {
+                    "database_url": url,
+                    "gateway_root": str(work / "gateway"),
+                    "reports_dir": str(work / "reports"),
+                    "log_level": "WARNING",
+                },
+                work / "logs",
+            )
+            dcc = _rows(url, "SELECT code FROM parties WHERE kind = 'dcc'")[0][0]
+            api = Api(server.url, keys=keys, dcc=dcc)
+            pilot = _rows(
+                url, "SELECT campaign_id, id FROM campaigns WHERE pilot_planned ORDER BY id LIMIT 1"
+            )
+            if pilot:
+                campaign, row = pilot[0]
+            else:
+                models = sorted(r[0] for r in _rows(url, "SELECT DISTINCT model FROM hubs"))
+                release = api.dcc("POST", "/api/v1/releases", json={**RELEASE, "model": models[0]})
+                start = datetime.now(UTC) + timedelta(days=60)
+                t0 = time.perf_counter()
+                created = api.dcc(
+                    "POST",
+                    "/api/v1/campaigns",
+                    json={
+                        "release_id": release["id"],
+                        "reason": "pilot bench",
+                        "device_models": models,
+                        "with_pilot": True,
+                        "pilot_start": start.isoformat(),
+                        "pilot_end": (start + timedelta(days=45)).isoformat(),
+                    },
+                )
+                print(
+                    f"campaign: {created['eligible_hubs']:,} hubs in "
+                    f"{time.perf_counter() - t0:.0f} s",
+                    flush=True,
+                )
+                campaign = created["campaign_id"]
+                row = _rows(url, f"SELECT id FROM campaigns WHERE campaign_id = '{campaign}'")[0][0]
+            supplier_id, supplier, held = _rows(
+                url,
+                (
+                    "SELECT p.id, p.code, count(*) FROM parties p JOIN hubs h ON "
+                    "h.import_supplier_id = p.id GROUP BY p.id, p.code ORDER BY count(*) DESC "
+                    "LIMIT 1"
+                ),
+            )[0]
+            region = _rows(
+                url, "SELECT csp_region FROM hubs GROUP BY csp_region ORDER BY count(*) LIMIT 1"
+            )[0][0]
+            estate_size = _rows(url, "SELECT count(*) FROM hubs")[0][0]
+            ctx = {"campaign": campaign, "row": row, "supplier": supplier_id}
+            print(
+                f"estate {estate_size:,} hubs; largest supplier {supplier} imports to "
+                f"{held:,}; smallest region {region}",
+                flush=True,
+            )
+            for where in (None, region):
+                ours, floors = [], []
+                for seed in range(1, args.seeds + 1):
+                    t0 = time.perf_counter()
+                    answer = api.sr(
+                        supplier,
+                        "11.5",
+                        preferred_rules(campaign, count=300, seed=seed, region=where),
+                    )
+                    ours.append(time.perf_counter() - t0)
+                    if answer.code != "I0":
+                        raise SystemExit(f"SR 11.5: {answer.code} {answer.body[:500]}")
+                    chosen, members = _result(url, ctx)
+                    floors.append(
+                        min(_floor(url, ctx, seed, where, chosen, members) for _ in range(2))
+                    )
+                what = f"300 hubs of region {where}" if where else "300 hubs"
+                p50, f50 = statistics.median(ours), statistics.median(floors)
+                print(
+                    f"SR 11.5 rules, {what}: chfw p50 {p50 * 1000:.1f} ms (min "
+                    f"{min(ours) * 1000:.1f}, max {max(ours) * 1000:.1f}) | floor p50 "
+                    f"{f50 * 1000:.1f} ms | ratio {p50 / f50:.2f} | bar 100 ms",
+                    flush=True,
+                )
+            print(f"peak RSS: {json.dumps({k: round(v) for k, v in server.rss().items()})} MB")
+        finally:
+            if server is not None:
+                server.stop()
+            drop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
