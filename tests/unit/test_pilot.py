@@ -183,31 +183,36 @@ def test_a_sample_read_band_by_band_is_the_defined_sample(
     assert not read_bands or read_bands[0] == first_band(seed)
 
 
-def test_a_small_sample_of_a_large_pool_reads_one_band() -> None:
+def test_a_small_sample_of_a_large_pool_reads_about_its_own_size() -> None:
     # covers: BR2.2
-    # issue #12.4: 300 of 400,000 non-friendly hubs (about 390 a band) read one band of them.
-    hubs = [cand(i) for i in range(400_000)]
+    # issue #12.4: 300 of 200,000 non-friendly hubs (about 12 a band) read consecutive bands
+    # from the seed's first only until 300 are found: at most twice the sample, not the pool.
+    hubs = [cand(i) for i in range(200_000)]
     by_band: dict[int, list[PilotCandidate]] = {}
     for h in hubs:
         by_band.setdefault(pilot_band(h.guid), []).append(h)
-    rows_read = 0
+    read_bands: list[int] = []
 
     def read(friendly: bool, bands: BandRanges) -> list[PilotCandidate]:
-        nonlocal rows_read
-        found = [] if friendly else [h for lo, hi in bands for b in range(lo, hi + 1)
-                                     for h in by_band.get(b, [])]  # fmt: skip
-        rows_read += len(found)
-        return found
+        if friendly:
+            return []
+        wanted_bands = [b for lo, hi in bands for b in range(lo, hi + 1)]
+        read_bands.extend(wanted_bands)
+        return [h for b in wanted_bands for h in by_band.get(b, [])]
 
     got = choose_by_bands(read, SelectionRules(hub_count=300, seed=5), 300)
-    assert len(got) == 300 and rows_read == len(by_band[first_band(5)])
+    rows_read = sum(len(by_band.get(b, [])) for b in read_bands)
+    assert got == choose_by_rules(hubs, SelectionRules(hub_count=300, seed=5))
+    assert 300 <= rows_read <= 2 * 300 + 50
+    start = first_band(5)
+    assert read_bands == [(start + k) % PILOT_BANDS for k in range(len(read_bands))]
 
 
 def test_bands_are_spread_and_fixed() -> None:
     # covers: BR2.2
     counts = [0] * PILOT_BANDS
-    for i in range(200_000):
+    for i in range(400_000):
         counts[pilot_band(guid_from_int(i))] += 1
-    assert min(counts) > 100 and max(counts) < 300  # about 195 each
-    assert pilot_band("00-DB-12-34-56-78-9A-BC") == 87  # MD5, as PostgreSQL computes it
-    assert len({first_band(s) for s in range(100)}) > 90
+    assert min(counts) > 3 and max(counts) < 60  # about 24 each
+    assert pilot_band("00-DB-12-34-56-78-9A-BC") == 1401  # MD5, as PostgreSQL computes it
+    assert len({first_band(s) for s in range(100)}) > 95

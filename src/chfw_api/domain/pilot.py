@@ -8,10 +8,10 @@ excluded hubs never (RA03), and the group is capped (C3), keeping production-pro
 friendly customers (AD05), then a repeatable seeded order.
 
 A sample by selection rules (BR2.2) must not read a 5,000,000-hub supplier to pick 300 hubs
-(issue #12.4). Every hub has a fixed band, 1 of 1,024, from a hash of its GUID alone (stored
+(issue #12.4). Every hub has a fixed band, 1 of 16,384, from a hash of its GUID alone (stored
 with the hub and indexed by supplier); the seed names the band a sample starts from and the
 order within a band. Bands are read from that one onwards only until the sample is full, so a
-sample costs about one band of the supplier's hubs. Each band is a uniformly random slice of
+sample costs about its own size in hubs read, whatever the supplier's size. Each band is a uniformly random slice of
 the estate, so the sample is a uniformly random one, and the seed's starting band spreads
 samples of different seeds over the whole estate instead of always the same homes.
 """
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_MAX_PILOT = 300  # C3: "assumed 200 to 300 hubs"
-PILOT_BANDS = 1024
+PILOT_BANDS = 16_384  # 2**14: a 5,000,000-hub supplier has about 300 hubs a band
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +63,9 @@ def _rank(seed: int, guid: str) -> bytes:
 
 
 def pilot_band(guid: str) -> int:
-    """The hub's band: the first 10 bits of the MD5 of its GUID, fixed for the hub's life (the
+    """The hub's band: the first 14 bits of the MD5 of its GUID, fixed for the hub's life (the
     same function fills `hubs.pilot_band`; MD5 so that PostgreSQL can compute it too)."""
-    return int(hashlib.md5(guid.encode(), usedforsecurity=False).hexdigest()[:3], 16) >> 2
+    return int(hashlib.md5(guid.encode(), usedforsecurity=False).hexdigest()[:4], 16) >> 2
 
 
 def first_band(seed: int) -> int:

@@ -136,7 +136,7 @@ class PilotRepository:
         self, campaign_row_id: int, supplier_id: int, *, friendly: bool, bands: BandRanges
     ) -> list[PilotCandidate]:
         """The supplier's hubs in the campaign in `bands` (`domain.pilot.choose_by_bands`):
-        about 1/1,024 of its hubs a band, read by index whatever the estate's size."""
+        1/16,384 of its hubs a band, read by index whatever the estate's size."""
         params: dict[str, Any] = {"cid": campaign_row_id, "s": supplier_id, "f": friendly}
         ranges = []
         for i, (first, last) in enumerate(bands):
