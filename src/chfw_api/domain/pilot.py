@@ -11,9 +11,10 @@ A sample by selection rules (BR2.2) must not read a 5,000,000-hub supplier to pi
 (issue #12.4). Every hub has a fixed band, 1 of 16,384, from a hash of its GUID alone (stored
 with the hub and indexed by supplier); the seed names the band a sample starts from and the
 order within a band. Bands are read from that one onwards only until the sample is full, so a
-sample costs about its own size in hubs read, whatever the supplier's size. Each band is a uniformly random slice of
-the estate, so the sample is a uniformly random one, and the seed's starting band spreads
-samples of different seeds over the whole estate instead of always the same homes.
+sample reads about its own size in hubs, whatever the supplier's size. Each band is a
+uniformly random slice of the estate, so the sample is a uniformly random one, and the seed's
+starting band spreads samples of different seeds over the whole estate instead of always the
+same homes.
 """
 
 from __future__ import annotations
