@@ -32,10 +32,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from chfw_api.domain.pilot import pilot_band
+
 PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/test"
 COLS = (
     "guid, manufacturer, model, firmware_version, status, csp_region, import_supplier_id, "
-    "gas_supplier_id, production_proving, friendly_customer, pilot_excluded"
+    "gas_supplier_id, production_proving, friendly_customer, pilot_excluded, pilot_band"
 )
 
 
@@ -60,6 +62,7 @@ def _rows(csv_path: Path, supplier_ids: dict[str, int]):  # type: ignore[no-unty
                 r[8] == "1",
                 r[9] == "1",
                 r[10] == "1",
+                pilot_band(r[0]),  # chfw computes it per row too (migration 0017)
             )
 
 
@@ -84,7 +87,7 @@ def child_floor(url: str, csv_path: Path) -> dict[str, float]:
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         db.execute("BEGIN")
-        marks = ", ".join("?" * 11)
+        marks = ", ".join("?" * 12)
         batch: list[tuple[object, ...]] = []
         for row in _rows(csv_path, ids):
             batch.append(row)

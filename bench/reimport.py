@@ -38,13 +38,14 @@ from sqlalchemy import text
 
 from chfw_api.demo.api import Api
 from chfw_api.demo.script import RELEASE
+from chfw_api.domain.pilot import pilot_band
 from chfw_api.estate import write_sample_estate
 from large_request import HoldProbe  # type: ignore[import-not-found]
 from national import Server, _database, _prepare, _rows, _timed_process  # type: ignore[import-not-found]
 
 COLS = (
     "guid, manufacturer, model, firmware_version, status, csp_region, import_supplier_id, "
-    "gas_supplier_id, production_proving, friendly_customer, pilot_excluded"
+    "gas_supplier_id, production_proving, friendly_customer, pilot_excluded, pilot_band"
 )
 
 
@@ -75,7 +76,7 @@ def _floor(url: str, csv_path: Path) -> float:
     from chfw_api.persistence.database import make_engine
 
     engine = make_engine(url)  # chfw's session settings
-    kept = [c for c in COLS.split(", ")[1:] if not c.endswith("_supplier_id")]
+    kept = [c for c in COLS.split(", ")[1:-1] if not c.endswith("_supplier_id")]
     updates = ", ".join(f"{c} = excluded.{c}" for c in kept)
     changed = " OR ".join(f"hubs.{c} IS DISTINCT FROM excluded.{c}" for c in kept)
     with engine.connect() as conn:
@@ -95,7 +96,7 @@ def _floor(url: str, csv_path: Path) -> float:
             next(rows)
             for r in rows:
                 copy.write_row((*r[:6], ids.get(r[6]), ids.get(r[7]), r[8] == "1",
-                                r[9] == "1", r[10] == "1"))  # fmt: skip
+                                r[9] == "1", r[10] == "1", pilot_band(r[0])))  # fmt: skip
         conn.exec_driver_sql(
             "CREATE TEMP TABLE hubs_moved ON COMMIT DROP AS SELECT s.guid, s.import_supplier_id, "
             "s.gas_supplier_id, h.import_supplier_id AS old_import_supplier_id, "
