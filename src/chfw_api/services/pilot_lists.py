@@ -8,7 +8,7 @@ CSP's default list, every supplier's preferred list, production-proving hubs and
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from chfw_api.domain import alerts as a
@@ -195,24 +195,15 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
         seed=r.seed if r.seed is not None else 0,
     )
 
-    def candidates() -> Iterator[PilotCandidate]:
-        return (
-            c
-            for c in uow.pilot.supplier_candidates(row_id, caller.party_id)
-            if not c.production_proving
-        )
-
     def in_bands(friendly: bool, bands: BandRanges) -> Iterator[PilotCandidate]:
         found = uow.pilot.supplier_candidates_in_bands(
             row_id, caller.party_id, friendly=friendly, bands=bands
         )
         return (c for c in found if not c.production_proving)
 
-    # A share needs the pool's size first: one streamed pass counts it (its cost follows the
-    # supplier's hubs, as the share's own size does); the sample itself reads about one band.
-    pool_size = (
-        0 if rules.hub_count is not None else sum(1 for c in candidates() if in_pool(c, rules))
-    )
+    # A share needs the pool's size first: counted from the campaign's tallies, less the
+    # excluded GUIDs that would be in it; the sample itself reads about its own size in hubs.
+    pool_size = 0 if rules.hub_count is not None else _pool_size(uow, caller, row_id, rules)
     chosen = choose_by_bands(in_bands, rules, wanted(rules, pool_size))
     rules_doc: dict[str, object] = {
         "hub_count": r.hub_count,
@@ -225,6 +216,15 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
     return _Choice(
         sorted(c.guid for c in chosen), {c.guid: c.csp_region for c in chosen}, [], rules_doc
     )
+
+
+def _pool_size(uow: UnitOfWork, caller: Caller, row_id: int, rules: SelectionRules) -> int:
+    counted = uow.pilot.pool_size(
+        row_id, caller.party_id, regions=rules.regions, models=rules.models
+    )
+    unfiltered = replace(rules, exclude=frozenset())
+    named = uow.pilot.named_candidates(row_id, caller.party_id, rules.exclude)
+    return counted - sum(1 for c in named if not c.production_proving and in_pool(c, unfiltered))
 
 
 def _not_excluded(f: HubFacts) -> tuple[GuidReason, str] | None:

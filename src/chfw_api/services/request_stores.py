@@ -41,8 +41,16 @@ class PilotStore(Protocol):
     def composition_candidates(
         self, campaign_row_id: int, campaign_id: str
     ) -> list[PilotCandidate]: ...
-    def supplier_candidates(
-        self, campaign_row_id: int, supplier_id: int
+    def pool_size(
+        self,
+        campaign_row_id: int,
+        supplier_id: int,
+        *,
+        regions: frozenset[str],
+        models: frozenset[str],
+    ) -> int: ...
+    def named_candidates(
+        self, campaign_row_id: int, supplier_id: int, guids: Iterable[str]
     ) -> Iterable[PilotCandidate]: ...
     def supplier_candidates_in_bands(
         self, campaign_row_id: int, supplier_id: int, *, friendly: bool, bands: BandRanges

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -312,6 +312,30 @@ class FakePilot(_Store):
             c
             for c in self.composition_candidates(campaign_row_id, "")
             if supplier_id in c.suppliers
+        ]
+
+    def pool_size(
+        self,
+        campaign_row_id: int,
+        supplier_id: int,
+        *,
+        regions: frozenset[str],
+        models: frozenset[str],
+    ) -> int:
+        return sum(
+            1
+            for c in self.supplier_candidates(campaign_row_id, supplier_id)
+            if not (c.production_proving or c.pilot_excluded)
+            and (not regions or c.csp_region in regions)
+            and (not models or c.model in models)
+        )
+
+    def named_candidates(
+        self, campaign_row_id: int, supplier_id: int, guids: Iterable[str]
+    ) -> list[PilotCandidate]:
+        named = set(guids)
+        return [
+            c for c in self.supplier_candidates(campaign_row_id, supplier_id) if c.guid in named
         ]
 
     def supplier_candidates_in_bands(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +23,6 @@ _CANDIDATE = (
     "h.production_proving, h.friendly_customer, h.pilot_excluded "
     "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE ch.campaign_id = :cid "
 )
-
-_STREAM_ROWS = 10_000
 
 # One role's hubs of the supplier in some bands, friendly customers or not: a range scan of
 # `ix_hubs_{role}_pilot_band` (migration 0017), each hub then probed in the campaign.
@@ -118,19 +116,64 @@ class PilotRepository:
         )
         return _candidates(rows)
 
-    def supplier_candidates(
-        self, campaign_row_id: int, supplier_id: int
-    ) -> Iterator[PilotCandidate]:
-        """The supplier's hubs in the campaign, streamed in batches (a server-side cursor on
-        PostgreSQL): a 5,000,000-hub supplier's candidates are never all in memory at once.
-        The caller reads the stream to its end before writing in the same transaction."""
-        result = self._s.execute(
-            text(_CANDIDATE + "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"),
-            {"cid": campaign_row_id, "s": supplier_id},
-            execution_options={"yield_per": _STREAM_ROWS},
-        )
-        for rows in result.partitions():
-            yield from _candidates(rows)
+    def pool_size(
+        self,
+        campaign_row_id: int,
+        supplier_id: int,
+        *,
+        regions: frozenset[str],
+        models: frozenset[str],
+    ) -> int:
+        """How many of the supplier's hubs in the campaign, in `regions` and of `models` (all
+        when empty), are neither production-proving nor pilot-excluded: the pool a share of
+        selection rules is taken from (BR2.2). Summed from the campaign's tally rows (kept
+        exact by triggers, migration 0006), less the rare flagged hubs (their partial index,
+        migration 0015): it costs a few hundred rows, not the supplier's hubs."""
+        params: dict[str, Any] = {"cid": campaign_row_id, "s": supplier_id}
+        where = ""
+        for name, values in (("csp_region", regions), ("model", models)):
+            if values:
+                marks = ", ".join(f":{name}{i}" for i in range(len(values)))
+                where += f" AND {{t}}.{name} IN ({marks})"
+                params |= {f"{name}{i}": v for i, v in enumerate(sorted(values))}
+        tallied = self._s.execute(
+            text(
+                "SELECT coalesce(sum(t.hubs), 0) FROM campaign_hub_tallies t WHERE "
+                "t.campaign_id = :cid AND (t.import_supplier_id = :s OR t.gas_supplier_id = :s)"
+                + where.format(t="t")
+            ),
+            params,
+        ).scalar_one()
+        flagged = self._s.execute(
+            text(
+                "SELECT count(*) FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid "
+                "AND ch.guid = h.guid WHERE (h.production_proving OR h.pilot_excluded) "
+                "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)" + where.format(t="ch")
+            ),
+            params,
+        ).scalar_one()
+        return int(tallied) - int(flagged)
+
+    def named_candidates(
+        self, campaign_row_id: int, supplier_id: int, guids: Iterable[str]
+    ) -> list[PilotCandidate]:
+        """The supplier's hubs in the campaign among `guids` (a rules' excluded GUIDs)."""
+        named = sorted(set(guids))
+        found: list[PilotCandidate] = []
+        for start in range(0, len(named), 500):
+            chunk = named[start : start + 500]
+            marks = ", ".join(f":g{i}" for i in range(len(chunk)))
+            found += _candidates(
+                self._s.execute(
+                    text(
+                        _CANDIDATE + f"AND ch.guid IN ({marks}) "
+                        "AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s)"
+                    ),
+                    {"cid": campaign_row_id, "s": supplier_id}
+                    | {f"g{i}": g for i, g in enumerate(chunk)},
+                )
+            )
+        return found
 
     def supplier_candidates_in_bands(
         self, campaign_row_id: int, supplier_id: int, *, friendly: bool, bands: BandRanges
