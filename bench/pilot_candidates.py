@@ -1,20 +1,22 @@
 """Pilot samples at national scale (issue #12.4: pilot candidates <= 100 ms at 10,000,000 hubs).
 
-SR 11.5 with selection rules (300 hubs, a seed; also 300 of one CSP region) sent by the
-largest supplier over HTTP to a real `chfw serve`, once per seed, on a PostgreSQL estate with
-a pilot campaign. chfw's time is the whole request: XML in, the sample, the supplier's list
-stored, the pilot group composed again, the audit and the response.
+SR 11.5 with selection rules (300 hubs, a seed; 300 of one CSP region; 0.01% of one region)
+sent by the largest supplier over HTTP to a real `chfw serve`, once per seed, on a PostgreSQL
+estate with a pilot campaign. chfw's time is the whole request: XML in, the sample, the
+supplier's list stored (and sent on to the CSPs), the pilot group composed again, the audit
+and the response.
 
 The floor is the minimum work the same result needs, set-based, through the same driver with
 chfw's connection settings, in one transaction, rolled back:
+- a share's pool counted as chfw counts it (the tallies, less the flagged hubs): nothing less
+  gives an exact count without reading the supplier's hubs;
 - the sample as one statement over the same indexes, reading only the bands the answer spans
-  (it is told how far chfw's sample reached; any reader must read at least that far), ordered
-  by MD5 instead of BLAKE2b (the same work), its 300 GUIDs inserted as the supplier's list in
-  the same statement;
+  (it is told how far chfw's sample reached; any reader must read at least that far), in the
+  same seeded MD5 order, its GUIDs inserted as the supplier's list in the same statement;
 - composing the group: each source of candidates read by its index (the production-proving
   and excluded hubs, the preferred lists, the CSP's default list), the chosen members'
   `in_pilot` set in one UPDATE.
-It checks that its sample is chfw's. Peak RSS of the API process is printed.
+It checks that its sample is chfw's. Peak RSS of the API and worker is printed.
 
     .venv/bin/python bench/pilot_candidates.py --hubs 1000000
     .venv/bin/python bench/pilot_candidates.py --existing-database NAME   # a kept estate
@@ -52,6 +54,24 @@ _ROLE = (
 )
 
 
+_POOL = (
+    "SELECT (SELECT sum(hubs) FROM campaign_hub_tallies WHERE campaign_id = :cid AND "
+    "(import_supplier_id = :s OR gas_supplier_id = :s) AND csp_region = :r) - (SELECT count(*) "
+    "FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = h.guid WHERE "
+    "(h.production_proving OR h.pilot_excluded) AND (h.import_supplier_id = :s OR "
+    "h.gas_supplier_id = :s) AND ch.csp_region = :r)"
+)
+
+
+def _share_rules(campaign: str, percentage: str, *, region: str, seed: int) -> str:
+    return (
+        f"<sr:SubmitPreferredPilotList><sr:CampaignID>{campaign}</sr:CampaignID>"
+        f"<sr:SelectionRules><sr:Percentage>{percentage}</sr:Percentage>"
+        f"<sr:CSPRegion>{region}</sr:CSPRegion><sr:Seed>{seed}</sr:Seed>"
+        "</sr:SelectionRules></sr:SubmitPreferredPilotList>"
+    )
+
+
 def _arc(start: int, reach: int | None) -> str:
     """The bands from `start` to `reach` bands on (inclusive), as a condition; none: false."""
     if reach is None:
@@ -69,6 +89,8 @@ def _floor(
     region: str | None,
     chosen: list[tuple[str, bool]],
     members: list[str],
+    *,
+    count_pool: bool,
 ) -> float:
     start = first_band(seed)
 
@@ -91,6 +113,8 @@ def _floor(
     try:
         with engine.connect() as conn:
             t0 = time.perf_counter()
+            if count_pool:  # a share's pool, from the tallies less the rare flagged hubs
+                conn.execute(text(_POOL), {"cid": ctx["row"], "s": ctx["supplier"], "r": region})
             conn.execute(
                 text(
                     "DELETE FROM preferred_pilot_hubs WHERE campaign_id = :c AND supplier_id = :s"
@@ -105,7 +129,7 @@ def _floor(
                         "cid": ctx["row"],
                         "s": ctx["supplier"],
                         "seed": str(seed),
-                        "want": 300,
+                        "want": len(chosen),
                         "campaign": ctx["campaign"],
                     },
                 )
@@ -248,23 +272,29 @@ def main() -> int:
                 f"{held:,}; smallest region {region}",
                 flush=True,
             )
-            for where in (None, region):
+            for where, share in ((None, None), (region, None), (region, "0.01")):
                 ours, floors = [], []
                 for seed in range(1, args.seeds + 1):
-                    t0 = time.perf_counter()
-                    answer = api.sr(
-                        supplier,
-                        "11.5",
-                        preferred_rules(campaign, count=300, seed=seed, region=where),
+                    body = (
+                        _share_rules(campaign, share, region=region, seed=seed)
+                        if share
+                        else preferred_rules(campaign, count=300, seed=seed, region=where)
                     )
+                    t0 = time.perf_counter()
+                    answer = api.sr(supplier, "11.5", body)
                     ours.append(time.perf_counter() - t0)
                     if answer.code != "I0":
                         raise SystemExit(f"SR 11.5: {answer.code} {answer.body[:500]}")
                     chosen, members = _result(url, ctx)
                     floors.append(
-                        min(_floor(url, ctx, seed, where, chosen, members) for _ in range(2))
+                        min(
+                            _floor(url, ctx, seed, where, chosen, members, count_pool=bool(share))
+                            for _ in range(2)
+                        )
                     )
                 what = f"300 hubs of region {where}" if where else "300 hubs"
+                if share:
+                    what = f"{share}% of region {where} ({len(chosen)} hubs)"
                 p50, f50 = statistics.median(ours), statistics.median(floors)
                 print(
                     f"SR 11.5 rules, {what}: chfw p50 {p50 * 1000:.1f} ms (min "
