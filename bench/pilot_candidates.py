@@ -13,9 +13,9 @@ chfw's connection settings, in one transaction, rolled back:
 - the sample as one statement over the same indexes, reading only the bands the answer spans
   (it is told how far chfw's sample reached; any reader must read at least that far), in the
   same seeded MD5 order, its GUIDs inserted as the supplier's list in the same statement;
-- composing the group: each source of candidates read by its index (the production-proving
-  and excluded hubs, the preferred lists, the CSP's default list), the chosen members'
-  `in_pilot` set in one UPDATE.
+- composing the group: each source of candidates read by its index (the first 300
+  production-proving hubs in the group's order, then looked up in the campaign; the preferred
+  lists; the CSP's default list), the chosen members' `in_pilot` set in one UPDATE.
 It checks that its sample is chfw's. Peak RSS of the API and worker is printed.
 
     .venv/bin/python bench/pilot_candidates.py --hubs 1000000
@@ -136,12 +136,21 @@ def _floor(
                 .scalars()
                 .all()
             )
+            proving = (
+                conn.execute(
+                    text(
+                        "SELECT guid FROM hubs WHERE production_proving AND NOT pilot_excluded "
+                        "ORDER BY NOT friendly_customer, md5(:seed || ':' || guid) COLLATE \"C\" "
+                        "LIMIT 300"
+                    ),
+                    {"seed": ctx["campaign"].rsplit("-", 1)[-1].lstrip("0")},
+                )
+                .scalars()
+                .all()
+            )
             conn.execute(
-                text(
-                    "SELECT ch.guid FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND "
-                    "ch.guid = h.guid WHERE h.production_proving OR h.pilot_excluded"
-                ),
-                {"cid": ctx["row"]},
+                text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND guid = ANY(:g)"),
+                {"cid": ctx["row"], "g": proving},
             ).all()
             conn.execute(
                 text("SELECT supplier_id, guid FROM preferred_pilot_hubs WHERE campaign_id = :c"),

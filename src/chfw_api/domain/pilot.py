@@ -24,13 +24,17 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_MAX_PILOT = 300  # C3: "assumed 200 to 300 hubs"
 PILOT_BANDS = 16_384  # 2**14: a 5,000,000-hub supplier has about 300 hubs a band
 
 
-@dataclass(frozen=True, slots=True)
-class PilotCandidate:
+class PilotCandidate(NamedTuple):
+    """A hub as the pilot rules see it (a tuple: composing a 10,000,000-hub estate's group
+    builds one for each of its 5,000 production-proving hubs, three times faster than a
+    frozen dataclass)."""
+
     guid: str
     import_supplier_id: int | None
     gas_supplier_id: int | None

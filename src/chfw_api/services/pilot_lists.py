@@ -77,12 +77,16 @@ def _open_for_pilot_lists(campaign: Campaign, *, what: str = "list") -> None:
 def recompose(
     uow: UnitOfWork, campaign: Campaign, row_id: int, settings: PilotSettings
 ) -> PilotComposition:
+    seed = int(campaign.campaign_id.rsplit("-", 1)[-1])
+    candidates = uow.pilot.composition_candidates(
+        row_id, campaign.campaign_id, proving=settings.max_size, seed=seed
+    )
     composition = compose(
-        uow.pilot.composition_candidates(row_id, campaign.campaign_id),
+        candidates,
         default_list=uow.pilot.default_list(row_id) or None,
         preferred=uow.pilot.preferred_lists(campaign.campaign_id),
         max_size=settings.max_size,
-        seed=int(campaign.campaign_id.rsplit("-", 1)[-1]),
+        seed=seed,
     )
     uow.pilot.set_members(row_id, list(composition.members))
     return composition

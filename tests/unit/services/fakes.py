@@ -299,7 +299,7 @@ class FakePilot(_Store):
         return set(self.w.preferred.get(campaign_id, {}))
 
     def composition_candidates(
-        self, campaign_row_id: int, campaign_id: str
+        self, campaign_row_id: int, campaign_id: str, *, proving: int = 0, seed: int = 0
     ) -> list[PilotCandidate]:
         return [
             PilotCandidate(h.guid, h.import_id, h.gas_id, h.region, h.model,

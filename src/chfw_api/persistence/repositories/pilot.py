@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -94,13 +95,18 @@ class PilotRepository:
         )
 
     def composition_candidates(
-        self, campaign_row_id: int, campaign_id: str
+        self, campaign_row_id: int, campaign_id: str, *, proving: int, seed: int
     ) -> list[PilotCandidate]:
         """Only hubs someone put forward (CSP default list, a preferred list, production
         proving) or already in the pilot: the pilot never needs the whole estate in memory.
-        Each source is read by its own index (the partial indexes of migrations 0013 and 0015,
-        the preferred lists' key) and only those hubs are joined: one OR across the two
-        tables can be served by no index, so it read the campaign's hubs to find them."""
+        Each source is read by its own index (the partial indexes of migrations 0013, 0015 and
+        0017, the preferred lists' key) and only those hubs are joined.
+
+        Of the production-proving hubs (AD10: always in, first to be kept under the cap, C3)
+        only the first `proving` in the campaign in the group's order (friendly customers
+        first, then `seed`'s order, as `domain.pilot.compose` sorts them) can be in the group:
+        a 10,000,000-hub estate has 5,000, and probing each in the campaign cost 40 ms."""
+        found = {c.guid: c for c in self._first_proving(campaign_row_id, proving, seed)}
         rows = self._s.execute(
             text(
                 "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, "
@@ -108,13 +114,52 @@ class PilotRepository:
                 "FROM (SELECT guid FROM campaign_hubs WHERE campaign_id = :cid "
                 "AND in_default_list UNION SELECT guid FROM campaign_hubs WHERE "
                 "campaign_id = :cid AND in_pilot UNION SELECT guid FROM preferred_pilot_hubs "
-                "WHERE campaign_id = :c UNION SELECT guid FROM hubs WHERE production_proving) p "
+                "WHERE campaign_id = :c) p "
                 "JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = p.guid "
                 "JOIN hubs h ON h.guid = ch.guid"
             ),
             {"cid": campaign_row_id, "c": campaign_id},
         )
-        return _candidates(rows)
+        found.update((c.guid, c) for c in _candidates(rows))
+        return list(found.values())
+
+    def _first_proving(self, campaign_row_id: int, wanted: int, seed: int) -> list[PilotCandidate]:
+        """The first `wanted` production-proving, not excluded, hubs of the campaign in the
+        group's order: pages of that order read from the hubs' covering index (`ix_hubs_proving`),
+        each page's hubs then looked up in the campaign, until enough are found."""
+        pg = self._s.get_bind().dialect.name == "postgresql"
+        rank = "md5(:seed || ':' || guid)" + (' COLLATE "C"' if pg else "")
+        page = max(2 * wanted, 500)
+        found: list[PilotCandidate] = []
+        for offset in itertools.count(0, page):
+            rows = self._s.execute(
+                text(
+                    "SELECT guid, import_supplier_id, gas_supplier_id, friendly_customer "
+                    "FROM hubs WHERE production_proving AND NOT pilot_excluded "
+                    f"ORDER BY NOT friendly_customer, {rank}, guid LIMIT :n OFFSET :o"
+                ),
+                {"seed": str(seed), "n": page, "o": offset},
+            ).all()
+            if not rows:
+                break
+            guids = [r[0] for r in rows]
+            in_campaign = {
+                guid: (region, model)
+                for guid, region, model in self._s.execute(
+                    select(CampaignHubRow.guid, CampaignHubRow.csp_region, CampaignHubRow.model)
+                    .where(CampaignHubRow.campaign_id == campaign_row_id)
+                    .where(CampaignHubRow.guid.in_(guids))
+                )
+            }
+            for guid, imp, gas, friendly in rows:
+                if guid in in_campaign:
+                    region, model = in_campaign[guid]
+                    found.append(
+                        PilotCandidate(guid, imp, gas, region, model, True, bool(friendly))
+                    )
+            if len(found) >= wanted or len(rows) < page:
+                break
+        return found[:wanted]
 
     def pool_size(
         self,
@@ -212,11 +257,14 @@ class PilotRepository:
             .values(in_pilot=False)
         )
         for start in range(0, len(members), 500):
+            # Only the hubs joining: rewriting the members already in (every SR 11.5) left a
+            # dead row version of each behind for every later read of the pilot to step over.
             self._s.execute(
                 update(CampaignHubRow)
                 .where(
                     CampaignHubRow.campaign_id == campaign_row_id,
                     CampaignHubRow.guid.in_(members[start : start + 500]),
+                    CampaignHubRow.in_pilot.is_(False),
                 )
                 .values(in_pilot=True)
             )

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from chfw_api.domain.pilot import pilot_band
 from chfw_api.persistence.tables.base import Base
 
+PROVING = "production_proving AND NOT pilot_excluded"
+
 
 def _band_of_row(context: DefaultExecutionContext) -> int:
     return pilot_band(context.get_current_parameters()["guid"])  # type: ignore[no-untyped-call]
@@ -49,6 +51,15 @@ class HubRow(Base):
         # (equal keys are kept in the order of the rows), not at random places in the index.
         Index("ix_hubs_import_pilot_band", "import_supplier_id", "friendly_customer", "pilot_band"),
         Index("ix_hubs_gas_pilot_band", "gas_supplier_id", "friendly_customer", "pilot_band"),
+        # The production-proving hubs that can be in a pilot group (AD10), with what composing
+        # the group needs of them: read in the group's order without visiting the table.
+        Index(
+            "ix_hubs_proving",
+            "guid",
+            postgresql_include=["import_supplier_id", "gas_supplier_id", "friendly_customer"],
+            postgresql_where=text(PROVING),
+            sqlite_where=text(PROVING),
+        ),
         # The rare production-proving and pilot-excluded hubs (AD10, RA03), read when the
         # pilot group is composed without reading the campaign's hubs (migration 0015).
         Index(
