@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -135,9 +135,11 @@ def choose_by_bands(
 ) -> list[PilotCandidate]:
     """The sample `choose_by_rules` defines, read band by band: `read(friendly, ranges)`
     gives the candidates (friendly customers or not) in those bands. Friendly customers come
-    first; within each kind, bands are read from the seed's first band onwards, one, then one
-    more, then twice as many as read so far, until the pool holds `want` hubs: a candidate in
-    a band not yet read sorts after every one read, so the sample is then complete."""
+    first; within each kind, bands are read from the seed's first band onwards, one, then as
+    many more as the pool's density so far says are missing (a quarter over; at most three
+    times as many as read so far, as one band says little of the density), until the pool
+    holds `want` hubs: a candidate in a band not yet read sorts after every one read, so the
+    sample is then complete."""
     start = first_band(rules.seed)
     key = _sample_key(rules.seed, start)
     chosen: list[PilotCandidate] = []
@@ -146,26 +148,26 @@ def choose_by_bands(
         if need <= 0:
             break
         found: list[PilotCandidate] = []
-        for ranges in _arcs(start):
-            found.extend(c for c in read(friendly, ranges) if in_pool(c, rules))
+        done, width = 0, 1
+        while done < PILOT_BANDS:
+            found.extend(c for c in read(friendly, _arc(start + done, width)) if in_pool(c, rules))
+            done += width
             if len(found) >= need:
                 break
+            missing = (need - len(found)) * 5 // 4 + 1
+            guess = -(-missing * done // len(found)) if found else 2 * done
+            width = min(PILOT_BANDS - done, max(1, min(guess, 3 * done)))
         chosen.extend(heapq.nsmallest(need, found, key=key))
     return chosen
 
 
-def _arcs(start: int) -> Iterator[BandRanges]:
-    """Consecutive arcs of bands from `start` around the circle: 1, 1, 2, 4, ... bands."""
-    done, width = 0, 1
-    while done < PILOT_BANDS:
-        first = (start + done) % PILOT_BANDS
-        last = first + width - 1
-        if last < PILOT_BANDS:
-            yield ((first, last),)
-        else:
-            yield ((first, PILOT_BANDS - 1), (0, last - PILOT_BANDS))
-        done += width
-        width = min(done, PILOT_BANDS - done)
+def _arc(first: int, width: int) -> BandRanges:
+    """`width` consecutive bands from `first` around the circle, as one or two ranges."""
+    first %= PILOT_BANDS
+    last = first + width - 1
+    if last < PILOT_BANDS:
+        return ((first, last),)
+    return ((first, PILOT_BANDS - 1), (0, last - PILOT_BANDS))
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,10 @@ class PilotRepository:
             [{**key, "request_id": request_id, "submitted_at": now, "rules": rules,
               "hub_count": len(guids), "chosen_by_dcc": chosen_by_dcc}],
         )  # fmt: skip
-        if guids:
-            self._s.execute(insert(PreferredPilotHubRow), [{**key, "guid": g} for g in guids])
+        # One multi-row INSERT a thousand hubs, not a statement each (300 round trips).
+        for start in range(0, len(guids), 1_000):
+            rows = [{**key, "guid": g} for g in guids[start : start + 1_000]]
+            self._s.execute(insert(PreferredPilotHubRow).values(rows))
 
     def preferred_lists(self, campaign_id: str) -> dict[int, frozenset[str]]:
         rows = self._s.execute(
