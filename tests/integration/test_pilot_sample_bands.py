@@ -4,6 +4,7 @@ and must pick exactly the sample the domain defines over all of them, on each ba
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -38,19 +39,16 @@ def _estate_lines() -> list[str]:
     return lines
 
 
-def test_a_rules_sample_is_the_defined_sample_of_all_the_suppliers_hubs(
+def _pilot_campaign(
     client: TestClient, estate: Estate, container: Container
-) -> None:
-    # covers: BR2.2, AD05, RA03, AD10
+) -> tuple[str, int, int]:
+    """The estate imported, a pilot campaign over it: its id, row id and supplier A's id."""
     r = client.post(
         "/api/v1/inventory/imports",
         headers={**estate.dcc, "Content-Type": "text/csv"},
         content=csv_body(*_estate_lines()),
     )
     assert r.status_code == 200, r.text
-    with container.engine.connect() as conn:
-        stored = conn.execute(text("SELECT guid, pilot_band FROM hubs")).all()
-    assert len(stored) == HUBS and all(band == pilot_band(guid) for guid, band in stored)
     window = pilot_window(days_from_start=60, length_days=60)
     release = create_release(client, estate)
     cid = create_campaign(client, estate, release, with_pilot=True, **window)["campaign_id"]
@@ -61,7 +59,17 @@ def test_a_rules_sample_is_the_defined_sample_of_all_the_suppliers_hubs(
         supplier_id = conn.execute(
             text("SELECT id FROM parties WHERE code = :c"), {"c": SUPPLIER_A}
         ).scalar_one()
+    return cid, row_id, supplier_id
+
+
+def test_a_rules_sample_is_the_defined_sample_of_all_the_suppliers_hubs(
+    client: TestClient, estate: Estate, container: Container
+) -> None:
+    # covers: BR2.2, AD05, RA03, AD10
+    cid, row_id, supplier_id = _pilot_campaign(client, estate, container)
     with container.engine.connect() as conn:
+        stored = conn.execute(text("SELECT guid, pilot_band FROM hubs")).all()
+        assert len(stored) == HUBS and all(band == pilot_band(guid) for guid, band in stored)
         rows = conn.execute(
             text(
                 "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, ch.model, "
@@ -104,7 +112,7 @@ def test_a_rules_sample_is_the_defined_sample_of_all_the_suppliers_hubs(
         )
 
 
-def _share(cid: str, percentage: str, *, region: str, exclude: list[str], seed: int) -> str:
+def _share(cid: str, percentage: str, *, region: str, exclude: Sequence[str], seed: int) -> str:
     excluded = "".join(f"<sr:ExcludeDeviceID>{g}</sr:ExcludeDeviceID>" for g in exclude)
     return (
         f"<sr:SubmitPreferredPilotList><sr:CampaignID>{cid}</sr:CampaignID><sr:SelectionRules>"
@@ -120,27 +128,13 @@ def test_a_share_is_taken_of_the_pool_counted_from_the_tallies(
     # The pool of a share is summed from the campaign's tally rows less the flagged hubs and
     # the excluded GUIDs that would be in it, not counted over the supplier's hubs: the share
     # must be the same number of hubs a count over every candidate gives.
-    r = client.post(
-        "/api/v1/inventory/imports",
-        headers={**estate.dcc, "Content-Type": "text/csv"},
-        content=csv_body(*_estate_lines()),
-    )
-    assert r.status_code == 200, r.text
-    window = pilot_window(days_from_start=60, length_days=60)
-    release = create_release(client, estate)
-    cid = create_campaign(client, estate, release, with_pilot=True, **window)["campaign_id"]
+    cid, row_id, supplier_id = _pilot_campaign(client, estate, container)
     hubs = [guid_from_int(10_000 + i) for i in range(HUBS)]
     # excluded GUIDs: some in the pool, production-proving (633) and pilot-excluded (97)
     # ones, one of another supplier only, one in another region
     in_north = [g for i, g in enumerate(hubs) if REGIONS[i % 7 % 3] == "North"]
     exclude = [*in_north[1:40:3], hubs[0], hubs[97], hubs[633], hubs[10 * 7 * 3], hubs[1]]
     with container.engine.connect() as conn:
-        row_id = conn.execute(
-            text("SELECT id FROM campaigns WHERE campaign_id = :c"), {"c": cid}
-        ).scalar_one()
-        supplier_id = conn.execute(
-            text("SELECT id FROM parties WHERE code = :c"), {"c": SUPPLIER_A}
-        ).scalar_one()
         in_pool = (
             "SELECT count(*) FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE "
             "ch.campaign_id = :c AND (h.import_supplier_id = :s OR h.gas_supplier_id = :s) "
