@@ -97,3 +97,16 @@ def pilot_window(days_from_start: int = 7, length_days: int = 45) -> dict[str, s
         "pilot_start": start.isoformat(),
         "pilot_end": (start + timedelta(days=length_days)).isoformat(),
     }
+
+
+def pilot_campaign_over(client: TestClient, estate: Estate, lines: list[str]) -> str:
+    """These inventory lines imported, then a pilot campaign over them (its id)."""
+    r = client.post(
+        "/api/v1/inventory/imports",
+        headers={**estate.dcc, "Content-Type": "text/csv"},
+        content=csv_body(*lines),
+    )
+    assert r.status_code == 200, r.text
+    window = pilot_window(days_from_start=60, length_days=60)
+    release = create_release(client, estate)
+    return str(create_campaign(client, estate, release, with_pilot=True, **window)["campaign_id"])

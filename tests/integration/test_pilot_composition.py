@@ -11,8 +11,8 @@ from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.domain.pilot import PilotCandidate, compose
 from chfw_api.services.pilot_lists import PilotSettings, recompose
 from tests.integration import sr_builder as sr
-from tests.integration.campaign_fixtures import create_campaign, create_release, pilot_window
-from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, csv_body, hub_line
+from tests.integration.campaign_fixtures import pilot_campaign_over
+from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, hub_line
 
 HUBS = 2_000
 
@@ -37,15 +37,7 @@ def test_the_group_is_composed_from_the_first_proving_hubs_as_from_all_of_them(
     client: TestClient, estate: Estate, container: Container
 ) -> None:
     # covers: AD10, C3, AD05, RA03
-    r = client.post(
-        "/api/v1/inventory/imports",
-        headers={**estate.dcc, "Content-Type": "text/csv"},
-        content=csv_body(*_lines()),
-    )
-    assert r.status_code == 200, r.text
-    window = pilot_window(days_from_start=60, length_days=60)
-    release = create_release(client, estate)
-    cid = create_campaign(client, estate, release, with_pilot=True, **window)["campaign_id"]
+    cid = pilot_campaign_over(client, estate, _lines())
     listed = [guid_from_int(50_000 + i) for i in range(0, 400, 8)]
     r, doc = sr.post(
         client, estate.supplier_a, sr.envelope(SUPPLIER_A, "11.5", sr.pilot_list(cid, listed))

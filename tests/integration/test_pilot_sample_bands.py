@@ -14,8 +14,8 @@ from chfw_api.bootstrap import Container
 from chfw_api.domain.identifiers import guid_from_int
 from chfw_api.domain.pilot import PilotCandidate, SelectionRules, choose_by_rules, pilot_band
 from tests.integration import sr_builder as sr
-from tests.integration.campaign_fixtures import create_campaign, create_release, pilot_window
-from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, csv_body, hub_line
+from tests.integration.campaign_fixtures import pilot_campaign_over
+from tests.integration.conftest import SUPPLIER_A, SUPPLIER_B, Estate, hub_line
 
 HUBS = 3_000
 REGIONS = ("North", "Central", "South")
@@ -43,15 +43,7 @@ def _pilot_campaign(
     client: TestClient, estate: Estate, container: Container
 ) -> tuple[str, int, int]:
     """The estate imported, a pilot campaign over it: its id, row id and supplier A's id."""
-    r = client.post(
-        "/api/v1/inventory/imports",
-        headers={**estate.dcc, "Content-Type": "text/csv"},
-        content=csv_body(*_estate_lines()),
-    )
-    assert r.status_code == 200, r.text
-    window = pilot_window(days_from_start=60, length_days=60)
-    release = create_release(client, estate)
-    cid = create_campaign(client, estate, release, with_pilot=True, **window)["campaign_id"]
+    cid = pilot_campaign_over(client, estate, _estate_lines())
     with container.engine.connect() as conn:
         row_id = conn.execute(
             text("SELECT id FROM campaigns WHERE campaign_id = :c"), {"c": cid}
