@@ -7,8 +7,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from chfw_api.domain.hub_status import HubStatus
 from chfw_api.domain.pilot import BandRanges, PilotCandidate
@@ -45,6 +58,17 @@ def _candidates(rows: Any) -> list[PilotCandidate]:
 class PilotRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
+        self._pg = session.get_bind().dialect.name == "postgresql"
+
+    def _one_of(
+        self, column: InstrumentedAttribute[str], guids: Sequence[str]
+    ) -> ColumnElement[bool]:
+        """`column IN guids`. On PostgreSQL one array parameter (`= ANY`): a list of a few
+        hundred GUIDs as as many parameters made psycopg parse every such statement anew
+        (about 13 ms an SR 11.5 at 600 GUIDs, cProfile)."""
+        if self._pg:
+            return column == any_(bindparam(None, list(guids), type_=ARRAY(String)))
+        return column.in_(guids)
 
     def replace_preferred_list(
         self,
@@ -66,9 +90,16 @@ class PilotRepository:
             [{**key, "request_id": request_id, "submitted_at": now, "rules": rules,
               "hub_count": len(guids), "chosen_by_dcc": chosen_by_dcc}],
         )  # fmt: skip
-        if guids:
-            # Core's executemany: 4.6 ms for 300 hubs on PostgreSQL, against 5.9 ms through
-            # the ORM's bulk insert and 20 ms for one multi-row VALUES (compiled every time).
+        if guids and self._pg:
+            # One statement over an array: an executemany of 300 rows is 300 statements.
+            self._s.execute(
+                text(
+                    "INSERT INTO preferred_pilot_hubs (campaign_id, supplier_id, guid) "
+                    "SELECT :campaign_id, :supplier_id, g FROM unnest(CAST(:g AS varchar[])) g"
+                ),
+                {**key, "g": list(guids)},
+            )
+        elif guids:
             table = cast(Table, PreferredPilotHubRow.__table__)
             self._s.execute(insert(table), [{**key, "guid": g} for g in guids])
 
@@ -130,8 +161,7 @@ class PilotRepository:
         """The first `wanted` production-proving, not excluded, hubs of the campaign in the
         group's order: pages of that order read from the hubs' covering index (`ix_hubs_proving`),
         each page's hubs then looked up in the campaign, until enough are found."""
-        pg = self._s.get_bind().dialect.name == "postgresql"
-        rank = "md5(:seed || ':' || guid)" + (' COLLATE "C"' if pg else "")
+        rank = "md5(:seed || ':' || guid)" + (' COLLATE "C"' if self._pg else "")
         page = max(2 * wanted, 500)
         found: list[PilotCandidate] = []
         for offset in itertools.count(0, page):
@@ -151,7 +181,7 @@ class PilotRepository:
                 for guid, region, model in self._s.execute(
                     select(CampaignHubRow.guid, CampaignHubRow.csp_region, CampaignHubRow.model)
                     .where(CampaignHubRow.campaign_id == campaign_row_id)
-                    .where(CampaignHubRow.guid.in_(guids))
+                    .where(self._one_of(CampaignHubRow.guid, guids))
                 )
             }
             for guid, imp, gas, friendly in rows:
@@ -255,7 +285,7 @@ class PilotRepository:
                 CampaignHubRow.campaign_id == campaign_row_id,
                 CampaignHubRow.in_pilot,
                 CampaignHubRow.status == HubStatus.ELIGIBLE,
-                CampaignHubRow.guid.not_in(members),
+                ~self._one_of(CampaignHubRow.guid, members) if members else true(),
             )
             .values(in_pilot=False)
         )
@@ -266,7 +296,7 @@ class PilotRepository:
                 update(CampaignHubRow)
                 .where(
                     CampaignHubRow.campaign_id == campaign_row_id,
-                    CampaignHubRow.guid.in_(members[start : start + 500]),
+                    self._one_of(CampaignHubRow.guid, members[start : start + 500]),
                     CampaignHubRow.in_pilot.is_(False),
                 )
                 .values(in_pilot=True)
