@@ -77,6 +77,8 @@ def _open_for_pilot_lists(campaign: Campaign, *, what: str = "list") -> None:
 def recompose(
     uow: UnitOfWork, campaign: Campaign, row_id: int, settings: PilotSettings
 ) -> PilotComposition:
+    # Only the members are used: the candidates may be only the production-proving hubs
+    # when they fill the group (C3), so the other parts of the composition are not complete.
     seed = int(campaign.campaign_id.rsplit("-", 1)[-1])
     candidates = uow.pilot.composition_candidates(
         row_id, campaign.campaign_id, proving=settings.max_size, seed=seed

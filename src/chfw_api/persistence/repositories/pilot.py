@@ -17,7 +17,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -139,8 +138,15 @@ class PilotRepository:
         Of the production-proving hubs (AD10: always in, first to be kept under the cap, C3)
         only the first `proving` in the campaign in the group's order (friendly customers
         first, then `seed`'s order, as `domain.pilot.compose` sorts them) can be in the group:
-        a 10,000,000-hub estate has 5,000, and probing each in the campaign cost 40 ms."""
-        found = {c.guid: c for c in self._first_proving(campaign_row_id, proving, seed)}
+        a 10,000,000-hub estate has 5,000, and probing each in the campaign cost 40 ms.
+        When there are at least `proving` of them, only they are returned: the group is
+        theirs, and the caller uses only its members."""
+        first = self._first_proving(campaign_row_id, proving, seed)
+        if len(first) == proving:
+            # As many production-proving hubs as the group holds: they are its members,
+            # whatever else was put forward (they are kept first, C3), so nothing else is read.
+            return first
+        found = {c.guid: c for c in first}
         rows = self._s.execute(
             text(
                 "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, "
@@ -278,26 +284,28 @@ class PilotRepository:
         )
 
     def set_members(self, campaign_row_id: int, members: Sequence[str]) -> None:
-        """Make `members` the pilot group; hubs already deployed stay in it whatever happens."""
-        self._s.execute(
-            update(CampaignHubRow)
-            .where(
-                CampaignHubRow.campaign_id == campaign_row_id,
-                CampaignHubRow.in_pilot,
-                CampaignHubRow.status == HubStatus.ELIGIBLE,
-                ~self._one_of(CampaignHubRow.guid, members) if members else true(),
-            )
-            .values(in_pilot=False)
-        )
-        for start in range(0, len(members), 500):
-            # Only the hubs joining: rewriting the members already in (every SR 11.5) left a
-            # dead row version of each behind for every later read of the pilot to step over.
+        """Make `members` the pilot group; hubs already deployed stay in it whatever happens.
+        Only the hubs leaving or joining are written (usually none: an SR 11.5 recomposes a
+        group that mostly stays as it was), each found from the pilot's partial index."""
+        current = set(self.members(campaign_row_id))
+        wanted = set(members)
+        leaving, joining = sorted(current - wanted), sorted(wanted - current)
+        for start in range(0, len(leaving), 500):
             self._s.execute(
                 update(CampaignHubRow)
                 .where(
                     CampaignHubRow.campaign_id == campaign_row_id,
-                    self._one_of(CampaignHubRow.guid, members[start : start + 500]),
-                    CampaignHubRow.in_pilot.is_(False),
+                    self._one_of(CampaignHubRow.guid, leaving[start : start + 500]),
+                    CampaignHubRow.status == HubStatus.ELIGIBLE,
+                )
+                .values(in_pilot=False)
+            )
+        for start in range(0, len(joining), 500):
+            self._s.execute(
+                update(CampaignHubRow)
+                .where(
+                    CampaignHubRow.campaign_id == campaign_row_id,
+                    self._one_of(CampaignHubRow.guid, joining[start : start + 500]),
                 )
                 .values(in_pilot=True)
             )
