@@ -13,9 +13,10 @@ chfw's connection settings, in one transaction, rolled back:
 - the sample as one statement over the same indexes, reading only the bands the answer spans
   (it is told how far chfw's sample reached; any reader must read at least that far), in the
   same seeded MD5 order, its GUIDs inserted as the supplier's list in the same statement;
-- composing the group: each source of candidates read by its index (the first 300
-  production-proving hubs in the group's order, then looked up in the campaign; the preferred
-  lists; the CSP's default list), the chosen members' `in_pilot` set in one UPDATE.
+- composing the group: the first 300 production-proving hubs in the group's order by their
+  index, looked up in the campaign (when they fill the group, as at 1M and 10M here, nothing
+  else can be in it; otherwise the preferred lists and the CSP's default list too), the
+  pilot's current members read, and only the hubs joining written.
 It checks that its sample is chfw's. Peak RSS of the API and worker is printed.
 
     .venv/bin/python bench/pilot_candidates.py --hubs 1000000
@@ -148,24 +149,41 @@ def _floor(
                 .scalars()
                 .all()
             )
-            conn.execute(
-                text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND guid = ANY(:g)"),
-                {"cid": ctx["row"], "g": proving},
-            ).all()
-            conn.execute(
-                text("SELECT supplier_id, guid FROM preferred_pilot_hubs WHERE campaign_id = :c"),
-                {"c": ctx["campaign"]},
-            ).all()
-            conn.execute(
-                text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND in_default_list"),
-                {"cid": ctx["row"]},
-            ).all()
+            in_campaign = (
+                conn.execute(
+                    text(
+                        "SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND guid = ANY(:g)"
+                    ),
+                    {"cid": ctx["row"], "g": proving},
+                )
+                .scalars()
+                .all()
+            )
+            if len(in_campaign) < 300:  # the group is not theirs alone: the lists count
+                conn.execute(
+                    text("SELECT supplier_id, guid FROM preferred_pilot_hubs WHERE "
+                         "campaign_id = :c"), {"c": ctx["campaign"]},
+                ).all()  # fmt: skip
+                conn.execute(
+                    text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND "
+                         "in_default_list"), {"cid": ctx["row"]},
+                ).all()  # fmt: skip
+            elif sorted(in_campaign) != sorted(members):
+                raise SystemExit("the floor's pilot group is not chfw's")
+            current = (
+                conn.execute(
+                    text("SELECT guid FROM campaign_hubs WHERE campaign_id = :cid AND in_pilot"),
+                    {"cid": ctx["row"]},
+                )
+                .scalars()
+                .all()
+            )
             conn.execute(
                 text(
                     "UPDATE campaign_hubs SET in_pilot = true WHERE campaign_id = :cid "
                     "AND guid = ANY(:m)"
                 ),
-                {"cid": ctx["row"], "m": members},
+                {"cid": ctx["row"], "m": sorted(set(members) - set(current))},
             )
             seconds = time.perf_counter() - t0
             conn.rollback()
