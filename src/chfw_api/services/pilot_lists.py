@@ -111,7 +111,7 @@ def submit_preferred_pilot_list(
             choice = _listed(uow, caller, row_id, command.guids)
         else:
             assert command.rules is not None
-            choice = _by_rules(uow, caller, row_id, command.rules)
+            choice = _by_rules(uow, caller, row_id, command.rules, cap=settings.max_size)
         chosen, rejected = choice.chosen, choice.rejected
         if len(chosen) > settings.max_size:
             raise ServiceRequestRefused(
@@ -189,9 +189,13 @@ def _listed(uow: UnitOfWork, caller: Caller, row_id: int, guids: Sequence[str]) 
     )
 
 
-def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRules) -> _Choice:
+def _by_rules(
+    uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRules, *, cap: int
+) -> _Choice:
     """Selection rules (count or share, regions, models, exclusions, seed): a repeatable sample
-    of the supplier's candidates."""
+    of the supplier's candidates. Rules that would choose more than the group holds (C3) are
+    refused from the pool's size, before any hub is read: 10% of a 5,000,000-hub supplier
+    would otherwise sample 500,000 hubs only to be refused."""
     rules = SelectionRules(
         hub_count=r.hub_count,
         percentage=float(r.percentage) if r.percentage is not None else None,
@@ -207,10 +211,19 @@ def _by_rules(uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRul
         )
         return (c for c in found if not c.production_proving)
 
-    # A share needs the pool's size first: counted from the campaign's tallies, less the
-    # excluded GUIDs that would be in it; the sample itself reads about its own size in hubs.
-    pool_size = 0 if rules.hub_count is not None else _pool_size(uow, caller, row_id, rules)
-    chosen = choose_by_bands(in_bands, rules, wanted(rules, pool_size))
+    # A share needs the pool's size first, and so does a count over the cap: counted from
+    # the campaign's tallies, less the excluded GUIDs that would be in it; the sample itself
+    # reads about its own size in hubs.
+    pool_size = None
+    if rules.hub_count is None or rules.hub_count > cap:
+        pool_size = _pool_size(uow, caller, row_id, rules)
+    want = wanted(rules, pool_size or 0)
+    if pool_size is not None and min(want, pool_size) > cap:
+        raise ServiceRequestRefused(
+            Refusal.PILOT_TOO_LARGE,
+            f"{min(want, pool_size)} hubs chosen; a pilot holds at most {cap} (C3)",
+        )
+    chosen = choose_by_bands(in_bands, rules, want)
     rules_doc: dict[str, object] = {
         "hub_count": r.hub_count,
         "percentage": str(r.percentage) if r.percentage is not None else None,

@@ -310,7 +310,9 @@ class FakePilot(_Store):
     def supplier_candidates(self, campaign_row_id: int, supplier_id: int) -> list[PilotCandidate]:
         return [
             c
-            for c in self.composition_candidates(campaign_row_id, "")
+            for c in self.composition_candidates(
+                campaign_row_id, self._campaign_id(campaign_row_id)
+            )
             if supplier_id in c.suppliers
         ]
 

@@ -3,6 +3,8 @@ or rejected with its reason, the pilot is composed again, and each CSP is sent i
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from chfw_api.domain.clock import FakeClock
@@ -15,7 +17,11 @@ from chfw_api.domain.service_request_results import (
     Refusal,
     ServiceRequestRefused,
 )
-from chfw_api.domain.service_requests import ServiceReference, SubmitPreferredPilotList
+from chfw_api.domain.service_requests import (
+    PilotSelectionRules,
+    ServiceReference,
+    SubmitPreferredPilotList,
+)
 from chfw_api.services.pilot_lists import PilotSettings, submit_preferred_pilot_list
 from tests.unit.services.estate import (
     ALPHA,
@@ -116,6 +122,38 @@ def test_too_large_a_list_is_refused_whole(uow: FakeUnitOfWork, clock: FakeClock
     assert refused.value.refusal is Refusal.PILOT_TOO_LARGE
     assert uow.world.preferred == {}
     assert not any(ch.in_pilot for ch in uow.world.in_campaign("CMP-000001").values())
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [PilotSelectionRules(hub_count=6), PilotSelectionRules(percentage=Decimal("100"))],
+)
+def test_rules_choosing_more_than_the_cap_are_refused_before_any_hub_is_read(
+    uow: FakeUnitOfWork, clock: FakeClock, rules: PilotSelectionRules
+) -> None:
+    # covers: C3, BR2.2
+    reads: list[object] = []
+    sample = uow.pilot.supplier_candidates_in_bands
+    uow.pilot.supplier_candidates_in_bands = lambda *a, **k: reads.append(a) or sample(*a, **k)  # type: ignore[method-assign]
+    command = SubmitPreferredPilotList(
+        header=header(ALPHA, ServiceReference.SUBMIT_PREFERRED_PILOT_LIST, 1),
+        campaign_id="CMP-000001",
+        rules=rules,
+    )
+    with pytest.raises(ServiceRequestRefused) as refused:
+        submit_preferred_pilot_list(uow, clock, caller=caller(ALPHA), command=command,
+                                    settings=PilotSettings(2, 5))  # fmt: skip
+    assert refused.value.refusal is Refusal.PILOT_TOO_LARGE and reads == []
+    assert uow.world.preferred == {}
+    # a count within the cap is sampled
+    small = SubmitPreferredPilotList(
+        header=header(ALPHA, ServiceReference.SUBMIT_PREFERRED_PILOT_LIST, 2),
+        campaign_id="CMP-000001",
+        rules=PilotSelectionRules(hub_count=2),
+    )
+    assert submit_preferred_pilot_list(uow, clock, caller=caller(ALPHA), command=small,
+                                       settings=PilotSettings(2, 5)).accepted == 2  # fmt: skip
+    assert reads
 
 
 def test_a_supplier_without_hubs_in_the_campaign_learns_nothing_of_it(
