@@ -7,8 +7,8 @@ CSP's default list, every supplier's preferred list, production-proving hubs and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from chfw_api.domain import alerts as a
@@ -21,16 +21,7 @@ from chfw_api.domain.events import (
 )
 from chfw_api.domain.hub_facts import HubFacts
 from chfw_api.domain.parties import Caller, PartyKind
-from chfw_api.domain.pilot import (
-    BandRanges,
-    PilotCandidate,
-    PilotComposition,
-    SelectionRules,
-    choose_by_bands,
-    compose,
-    in_pool,
-    wanted,
-)
+from chfw_api.domain.pilot import PilotComposition, SelectionRules, compose
 from chfw_api.domain.service_request_results import (
     GuidReason,
     GuidRejection,
@@ -45,6 +36,7 @@ from chfw_api.domain.service_requests import (
     SubmitPreferredPilotSchedule,
 )
 from chfw_api.domain.stages import Stage
+from chfw_api.services.pilot_samples import sample_by_rules
 from chfw_api.services.sr_common import by_csp, in_campaign, sort_guids, supplier_campaign
 from chfw_api.services.unit_of_work import UnitOfWork
 
@@ -193,9 +185,7 @@ def _by_rules(
     uow: UnitOfWork, caller: Caller, row_id: int, r: PilotSelectionRules, *, cap: int
 ) -> _Choice:
     """Selection rules (count or share, regions, models, exclusions, seed): a repeatable sample
-    of the supplier's candidates. Rules that would choose more than the group holds (C3) are
-    refused from the pool's size, before any hub is read: 10% of a 5,000,000-hub supplier
-    would otherwise sample 500,000 hubs only to be refused."""
+    of the supplier's candidates (`pilot_samples`), refused if it would not fit the group."""
     rules = SelectionRules(
         hub_count=r.hub_count,
         percentage=float(r.percentage) if r.percentage is not None else None,
@@ -204,26 +194,8 @@ def _by_rules(
         exclude=frozenset(r.exclude),
         seed=r.seed if r.seed is not None else 0,
     )
-
-    def in_bands(friendly: bool, bands: BandRanges) -> Iterator[PilotCandidate]:
-        found = uow.pilot.supplier_candidates_in_bands(
-            row_id, caller.party_id, friendly=friendly, bands=bands
-        )
-        return (c for c in found if not c.production_proving)
-
-    # A share needs the pool's size first, and so does a count over the cap: counted from
-    # the campaign's tallies, less the excluded GUIDs that would be in it; the sample itself
-    # reads about its own size in hubs.
-    pool_size = None
-    if rules.hub_count is None or rules.hub_count > cap:
-        pool_size = _pool_size(uow, caller, row_id, rules)
-    want = wanted(rules, pool_size or 0)
-    if pool_size is not None and min(want, pool_size) > cap:
-        raise ServiceRequestRefused(
-            Refusal.PILOT_TOO_LARGE,
-            f"{min(want, pool_size)} hubs chosen; a pilot holds at most {cap} (C3)",
-        )
-    chosen = choose_by_bands(in_bands, rules, want)
+    chosen = sample_by_rules(uow, row_id=row_id, supplier_id=caller.party_id, rules=rules,
+                             cap=cap)  # fmt: skip
     rules_doc: dict[str, object] = {
         "hub_count": r.hub_count,
         "percentage": str(r.percentage) if r.percentage is not None else None,
@@ -235,15 +207,6 @@ def _by_rules(
     return _Choice(
         sorted(c.guid for c in chosen), {c.guid: c.csp_region for c in chosen}, [], rules_doc
     )
-
-
-def _pool_size(uow: UnitOfWork, caller: Caller, row_id: int, rules: SelectionRules) -> int:
-    counted = uow.pilot.pool_size(
-        row_id, caller.party_id, regions=rules.regions, models=rules.models
-    )
-    unfiltered = replace(rules, exclude=frozenset())
-    named = uow.pilot.named_candidates(row_id, caller.party_id, rules.exclude)
-    return counted - sum(1 for c in named if not c.production_proving and in_pool(c, unfiltered))
 
 
 def _not_excluded(f: HubFacts) -> tuple[GuidReason, str] | None:

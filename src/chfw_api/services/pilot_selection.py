@@ -12,9 +12,10 @@ from chfw_api.domain.campaign.views import SupplierShare
 from chfw_api.domain.clock import Clock
 from chfw_api.domain.deadlines import preferred_list_due
 from chfw_api.domain.events import PilotListsChosenByDcc
-from chfw_api.domain.pilot import BandRanges, PilotCandidate, SelectionRules, choose_by_bands
+from chfw_api.domain.pilot import SelectionRules
 from chfw_api.domain.stages import Stage
 from chfw_api.services.pilot_lists import PilotSettings, recompose
+from chfw_api.services.pilot_samples import sample
 from chfw_api.services.unit_of_work import UnitOfWork
 
 
@@ -76,20 +77,15 @@ def _choose_for(
 ) -> a.PendingAlert:
     """AD09 for one silent supplier: a repeatable sample of its sole-supplier hubs stored as
     its list (chosen by DCC); returns the N72 it is owed."""
-
-    def sole_supplier(friendly: bool, bands: BandRanges) -> list[PilotCandidate]:
-        found = uow.pilot.supplier_candidates_in_bands(
-            row_id, share.party_id, friendly=friendly, bands=bands
-        )
-        return [c for c in found if not c.production_proving and len(c.suppliers) == 1]
-
     rules = SelectionRules(hub_count=settings.minimum_per_supplier, seed=row_id)
-    # About one band of the supplier's hubs is read, not all of them (domain.pilot).
-    chosen = sorted(c.guid for c in choose_by_bands(sole_supplier, rules, rules.hub_count or 0))
+    chosen = sample(uow, row_id=row_id, supplier_id=share.party_id, rules=rules,
+                    want=settings.minimum_per_supplier,
+                    keep=lambda c: not c.production_proving and len(c.suppliers) == 1)  # fmt: skip
+    guids = sorted(c.guid for c in chosen)
     uow.pilot.replace_preferred_list(
         campaign_id=campaign_id,
         supplier_id=share.party_id,
-        guids=chosen,
+        guids=guids,
         request_id="DCC-AD09",
         now=now,
         rules={"hub_count": settings.minimum_per_supplier, "seed": row_id},
@@ -99,5 +95,5 @@ def _choose_for(
         recipient_party_id=share.party_id,
         recipient=share.user_id,
         campaign_id=campaign_id,
-        message=a.DefaultPilotList(campaign_id=campaign_id, guids=tuple(chosen)),
+        message=a.DefaultPilotList(campaign_id=campaign_id, guids=tuple(guids)),
     )
