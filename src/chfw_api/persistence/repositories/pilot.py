@@ -31,18 +31,19 @@ from chfw_api.persistence.tables import (
     PreferredPilotListRow,
 )
 
-_CANDIDATE = (
+# A `PilotCandidate`'s columns, from a campaign hub `ch` and its inventory row `h`.
+_FIELDS = (
     "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, ch.model, "
     "h.production_proving, h.friendly_customer, h.pilot_excluded "
-    "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE ch.campaign_id = :cid "
+)
+_CANDIDATE = (
+    _FIELDS + "FROM campaign_hubs ch JOIN hubs h ON h.guid = ch.guid WHERE ch.campaign_id = :cid "
 )
 
 # One role's hubs of the supplier in some bands, friendly customers or not: a range scan of
 # `ix_hubs_{role}_pilot_band` (migration 0017), each hub then probed in the campaign.
 _IN_BANDS = (
-    "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, ch.model, "
-    "h.production_proving, h.friendly_customer, h.pilot_excluded "
-    "FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = h.guid "
+    _FIELDS + "FROM hubs h JOIN campaign_hubs ch ON ch.campaign_id = :cid AND ch.guid = h.guid "
     "WHERE h.{role}_supplier_id = :s AND h.friendly_customer = :f AND ({bands})"
 )
 
@@ -149,9 +150,7 @@ class PilotRepository:
         found = {c.guid: c for c in first}
         rows = self._s.execute(
             text(
-                "SELECT ch.guid, h.import_supplier_id, h.gas_supplier_id, ch.csp_region, "
-                "ch.model, h.production_proving, h.friendly_customer, h.pilot_excluded "
-                "FROM (SELECT guid FROM campaign_hubs WHERE campaign_id = :cid "
+                _FIELDS + "FROM (SELECT guid FROM campaign_hubs WHERE campaign_id = :cid "
                 "AND in_default_list UNION SELECT guid FROM campaign_hubs WHERE "
                 "campaign_id = :cid AND in_pilot UNION SELECT guid FROM preferred_pilot_hubs "
                 "WHERE campaign_id = :c) p "
