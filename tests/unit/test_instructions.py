@@ -112,3 +112,23 @@ def test_safe_launch_batches_hold_fifty_thousand_unless_it_is_everything_left() 
                           remaining_for_supplier=120) == []  # fmt: skip
     assert batch_problems(explicit=True, kind_is_safe_launch=False, count=5,
                           remaining_for_supplier=9_000) == []  # fmt: skip
+
+
+party = st.one_of(st.none(), st.integers(min_value=0, max_value=4))
+
+
+@given(i=party, g=party, asking=st.integers(min_value=1, max_value=4))
+def test_split_and_other_supplier_agree_with_the_supplier_set(
+    i: int | None, g: int | None, asking: int
+) -> None:
+    # covers: BR3.3
+    # The direct comparisons (a chunk asks them of tens of thousands of hubs) against their
+    # definition over the set of the hub's suppliers (0 and None: no supplier).
+    hub = HubSuppliers(i, g)
+    suppliers = hub.suppliers
+    assert hub.is_split == (len(suppliers) == 2)
+    others = suppliers - {asking}
+    if asking in suppliers or not others:
+        assert hub.other_than(asking) == (next(iter(others)) if others else None)
+    else:
+        assert hub.other_than(asking) in others

@@ -22,9 +22,17 @@ class HubSuppliers(NamedTuple):
     @property
     def is_split(self) -> bool:
         """Two different parties: both must instruct (BR3.3)."""
-        return len(self.suppliers) == 2
+        i, g = self.import_id, self.gas_id
+        return bool(i) and bool(g) and i != g
 
     def other_than(self, supplier_id: int) -> int | None:
+        # Compared directly when `supplier_id` is one of the two (an instruction's split hubs,
+        # tens of thousands a chunk); the set only for a party that is neither.
+        i, g = self.import_id or None, self.gas_id or None
+        if i == supplier_id:
+            return g if g != supplier_id else None
+        if g == supplier_id:
+            return i
         others = self.suppliers - {supplier_id}
         return next(iter(others)) if others else None
 

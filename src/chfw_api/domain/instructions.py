@@ -91,7 +91,8 @@ def plan(
     """The hub's planned activation given its current suppliers' instructions (`votes`, by
     supplier id; votes of parties no longer supplying the hub are ignored), as seen by the
     supplier `asking`."""
-    current = {s: t for s, t in votes.items() if s in hub.suppliers}
+    suppliers = hub.suppliers
+    current = {s: t for s, t in votes.items() if s in suppliers}
     other = hub.other_than(asking)
     if not hub.is_split:
         planned = min(current.values()) if current else automatic_at

@@ -38,6 +38,7 @@ class Accepted:
     count: int = 0
     split: list[HubFacts] = field(default_factory=list)
     by_csp: dict[str | None, CspHubs] = field(default_factory=dict)
+    suppliers_staged: bool = False  # staged with the suppliers read with their facts
 
 
 @dataclass
@@ -91,10 +92,12 @@ def screen(
 def screen_candidates(
     uow: UnitOfWork, *, facts: Sequence[HubFacts], supplier_id: int, checks: Sequence[Check]
 ) -> Screened:
-    """A chunk's candidates, read with their facts (distinct, in GUID order): staged for the
-    votes and plans, and sorted by the same checks as `screen`."""
-    uow.requests.stage([f.guid for f in facts])
-    return _sorted(uow, ((f.guid, f) for f in facts), [], supplier_id, checks)
+    """A chunk's candidates, read with their facts (distinct, in GUID order): staged with
+    their suppliers for the votes and plans, and sorted by the same checks as `screen`."""
+    uow.requests.stage_facts(facts)
+    screened = _sorted(uow, ((f.guid, f) for f in facts), [], supplier_id, checks)
+    screened.accepted.suppliers_staged = True
+    return screened
 
 
 def _sorted(
@@ -209,6 +212,8 @@ def record(
     first), and the settled hubs to their CSPs; `complete=False` while more chunks follow."""
     if accepted.count:  # (a chunk that found nothing staged nothing: it only completes the files)
         uow.requests.unstage(refused_hubs(rejected))
+        if not accepted.suppliers_staged:
+            uow.requests.stage_suppliers()
         # Plans first, marking the vote on each planned hub in the same row write; the votes
         # then leave those rows alone (one row version per hub, not two).
         uow.instructions.plan_staged_hubs(

@@ -274,6 +274,12 @@ class FakeRequests(_Store):
     def stage(self, guids: Sequence[str]) -> None:
         """Nothing is staged in memory."""
 
+    def stage_facts(self, facts: Iterable[HubFacts]) -> None:
+        """Nothing is staged in memory."""
+
+    def stage_suppliers(self) -> None:
+        """Nothing is staged in memory."""
+
     def unstage(self, guids: Sequence[str]) -> None:
         """Nothing is staged in memory."""
 

@@ -33,20 +33,21 @@ hub's current import or gas supplier, for the stage of the hub's group (:p, the 
 
 _MARK_VOTED_JOINED = (
     "import_voted = campaign_hubs.import_voted OR (campaign_hubs.in_pilot = {p} "
-    "AND coalesce(h.import_supplier_id = {s}, false)), "
+    "AND coalesce({h}.import_supplier_id = {s}, false)), "
     "gas_voted = campaign_hubs.gas_voted OR (campaign_hubs.in_pilot = {p} "
-    "AND coalesce(h.gas_supplier_id = {s}, false))"
+    "AND coalesce({h}.gas_supplier_id = {s}, false))"
 )
-"""_MARK_VOTED for an UPDATE that joins the hub's inventory row as `h`: the marks read the
-joined row rather than probing `hubs` twice more per row (2.45 s against 1.41 s for a
-50,000-hub chunk at 10,000,000 hubs)."""
+"""_MARK_VOTED for an UPDATE that joins a row holding the hub's current suppliers as `{h}`
+(its inventory row, or its staged row): the marks read the joined row rather than probing
+`hubs` twice more per row (2.45 s against 1.41 s for a 50,000-hub chunk at 10,000,000 hubs)."""
 
 _WITHIN = staged_range("request_guids")
 _SOLE = (
-    "(h.import_supplier_id IS NULL OR h.gas_supplier_id IS NULL "
-    "OR h.import_supplier_id = h.gas_supplier_id)"
+    "(r.import_supplier_id IS NULL OR r.gas_supplier_id IS NULL "
+    "OR r.import_supplier_id = r.gas_supplier_id)"
 )
-"""A hub with one supplier (or the same one for both): planned by its one vote (BR3.2)."""
+"""A staged hub (`r`) with one supplier (or the same one for both): planned by its one vote
+(BR3.2)."""
 
 
 class InstructionRepository:
@@ -128,16 +129,16 @@ class InstructionRepository:
         requested_at: datetime,
     ) -> None:
         """Upsert this supplier's vote on every hub staged in `request_guids` (the accepted
-        ones), set-based, with the roles it holds on each now (RA04)."""
+        ones), set-based, with the roles it holds on each now (RA04), as staged with it."""
         result = self._s.execute(
             text(
                 "INSERT INTO instruction_votes (campaign_id, stage, guid, supplier_id, "
                 "requested_at, instruction_id, as_import, as_gas) "
                 "SELECT :c, :st, r.guid, :s, :at, :iid, "
-                "coalesce(h.import_supplier_id = :s, false), "
-                "coalesce(h.gas_supplier_id = :s, false) "
-                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
-                f"WHERE h.guid {_WITHIN} "
+                "coalesce(r.import_supplier_id = :s, false), "
+                "coalesce(r.gas_supplier_id = :s, false) "
+                # (WHERE true: SQLite's upsert needs a WHERE after a SELECT's FROM.)
+                "FROM request_guids r WHERE true "
                 "ON CONFLICT (campaign_id, stage, guid, supplier_id) DO UPDATE SET "
                 "requested_at = excluded.requested_at, instruction_id = excluded.instruction_id, "
                 "as_import = excluded.as_import, as_gas = excluded.as_gas"
@@ -162,6 +163,9 @@ class InstructionRepository:
         is waiting for its other supplier and keeps its row), set-based. It also marks
         `voter`'s vote on them, which its votes, inserted next, would otherwise write as a
         second version of every row (migration 0012's trigger skips rows already marked).
+        Each hub's suppliers are read from its staged row, not from `hubs`: the campaign row
+        this transaction holds keeps them from changing (a re-import takes it before
+        committing a move, repositories/hubs.py).
 
         On PostgreSQL one UPDATE for both, the split plans staged by COPY: a second UPDATE for
         the split hubs walked the chunk's GUID range of the campaign again and ran the tally
@@ -176,12 +180,10 @@ class InstructionRepository:
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = coalesce(p.at, :at), "
                 f"status = CASE WHEN {_PLANNED_STATUS_QUALIFIED}, "
-                f"{_MARK_VOTED_JOINED.format(p=':p', s=':s')} "
-                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
-                "LEFT JOIN chfw_plans p ON p.guid = r.guid "
+                f"{_MARK_VOTED_JOINED.format(p=':p', s=':s', h='r')} "
+                "FROM request_guids r LEFT JOIN chfw_plans p ON p.guid = r.guid "
                 f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
-                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} "
-                f"AND ({_SOLE} OR p.guid IS NOT NULL)"
+                f"AND campaign_hubs.guid {_WITHIN} AND ({_SOLE} OR p.guid IS NOT NULL)"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
@@ -194,10 +196,10 @@ class InstructionRepository:
         result = self._s.execute(
             text(
                 "UPDATE campaign_hubs SET planned_activation_at = :at, status = CASE WHEN "
-                f"{_PLANNED_STATUS_QUALIFIED}, {_MARK_VOTED_JOINED.format(p=':p', s=':s')} "
-                "FROM request_guids r JOIN hubs h ON h.guid = r.guid "
+                f"{_PLANNED_STATUS_QUALIFIED}, "
+                f"{_MARK_VOTED_JOINED.format(p=':p', s=':s', h='r')} FROM request_guids r "
                 f"WHERE campaign_hubs.campaign_id = :cid AND campaign_hubs.guid = r.guid "
-                f"AND campaign_hubs.guid {_WITHIN} AND h.guid {_WITHIN} AND {_SOLE}"
+                f"AND campaign_hubs.guid {_WITHIN} AND {_SOLE}"
             ).bindparams(bindparam("at", type_=UtcDateTime())),
             {"cid": campaign_row_id, "at": at, "s": voter, "p": pilot},
             execution_options={"preserve_rowcount": True},
@@ -271,7 +273,7 @@ class InstructionRepository:
         marked, joined = "", "chfw_plans p"
         params: dict[str, object] = {"cid": campaign_row_id}
         if voter is not None:
-            marked = ", " + _MARK_VOTED_JOINED.format(p="%(p)s", s="%(s)s")
+            marked = ", " + _MARK_VOTED_JOINED.format(p="%(p)s", s="%(s)s", h="h")
             joined += f" LEFT JOIN hubs h ON h.guid = p.guid AND h.guid {within}"
             params.update(s=voter[0], p=voter[1])
         conn.exec_driver_sql(
