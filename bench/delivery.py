@@ -191,11 +191,12 @@ def run_backend(backend: str, args: argparse.Namespace, port: int, workdir: Path
             before = floor(port, body, args.floor_requests, args.concurrency)
             received = _stats(port)
             config = WorkerConfig.from_settings(settings)
-            start, cpu = time.perf_counter(), time.process_time()
+            start, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
             report = run(
                 serve_worker(c, once=True, config=config, handle_signals=False, freeze_gc=True)
             )
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+            main = time.thread_time() - main  # the event loop's thread: HTTP, lanes, signing
             got = _stats(port).get("alerts", 0) - received.get("alerts", 0)
             after = floor(port, body, args.floor_requests, args.concurrency)
             if report.delivered != args.alerts or got < args.alerts:
@@ -212,7 +213,8 @@ def run_backend(backend: str, args: argparse.Namespace, port: int, workdir: Path
                 f" | floor {floor_rps:7,.0f} req/s ({before[0]:,.0f}/{after[0]:,.0f},"
                 f" {floor_cpu:.0f} us CPU/req)"
                 f" | chfw {rate:8,.0f} alerts/s"
-                f" ({report.requests:,} requests, {cpu / args.alerts * 1e6:.0f} us CPU/alert)"
+                f" ({report.requests:,} requests, {cpu / args.alerts * 1e6:.0f} us CPU/alert,"
+                f" {main / args.alerts * 1e6:.0f} us on the event loop's thread)"
                 f" | {verdict} | peak RSS {_peak_rss_mb():.0f} MB"
             )
             print(lines[-1], flush=True)

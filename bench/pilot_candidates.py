@@ -19,6 +19,11 @@ chfw's connection settings, in one transaction, rolled back:
   pilot's current members read, and only the hubs joining written.
 It checks that its sample is chfw's. Peak RSS of the API and worker is printed.
 
+Last, AD09 in-process, as the worker runs it on the day the preferred lists fall due: DCC's
+sample for each supplier that sent no list (all but the largest), then the group composed
+again; timed, without a floor (a worker job, not a request; each supplier's reads are those
+of an SR 11.5 sample above).
+
     .venv/bin/python bench/pilot_candidates.py --hubs 1000000
     .venv/bin/python bench/pilot_candidates.py --existing-database NAME   # a kept estate
 """
@@ -205,6 +210,36 @@ def _result(url: str, ctx: dict[str, Any]) -> tuple[list[tuple[str, bool]], list
     return [(g, bool(f)) for g, f in listed], [r[0] for r in members]
 
 
+def _ad09(url: str, campaign: str) -> tuple[float, int, int]:
+    """AD09 as the worker runs it, on the day the preferred lists fell due: a sample for each
+    supplier that sent no list, then the group composed again. Seconds, suppliers, hubs."""
+    from chfw_api.bootstrap import build
+    from chfw_api.config import Settings
+    from chfw_api.domain.clock import FakeClock
+    from chfw_api.domain.deadlines import preferred_list_due
+    from chfw_api.services.pilot_lists import PilotSettings
+    from chfw_api.services.pilot_selection import select_for_silent_suppliers
+
+    c = build(Settings(database_url=url, log_level="WARNING"))
+    try:
+        with c.uow(read_only=True) as uow:
+            found = uow.campaigns.get(campaign)
+            assert found is not None
+            due = preferred_list_due(found)
+        settings = PilotSettings(c.settings.pilot_max_size, c.settings.pilot_minimum_per_supplier)
+        t0 = time.perf_counter()
+        silent = select_for_silent_suppliers(
+            c.uow, FakeClock(due + timedelta(minutes=1)), settings=settings
+        )
+        seconds = time.perf_counter() - t0
+    finally:
+        c.dispose()
+    hubs = _rows(url, f"SELECT count(*) FROM preferred_pilot_hubs p JOIN preferred_pilot_lists "
+                      f"l ON l.campaign_id = p.campaign_id AND l.supplier_id = p.supplier_id "
+                      f"WHERE p.campaign_id = '{campaign}' AND l.chosen_by_dcc")[0][0]  # fmt: skip
+    return seconds, silent, int(hubs)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hubs", type=int, default=1_000_000)
@@ -329,6 +364,14 @@ def main() -> int:
                     f"{f50 * 1000:.1f} ms | ratio {p50 / f50:.2f} | bar 100 ms",
                     flush=True,
                 )
+            seconds, silent, chosen_hubs = _ad09(url, campaign)
+            print(
+                f"AD09 in-process (DCC samples for {silent} silent suppliers, "
+                f"{chosen_hubs:,} hubs, then composes the group; committed): "
+                f"{seconds * 1000:.0f} ms, {seconds * 1000 / max(silent, 1):.0f} ms a supplier; "
+                "no floor (a worker job; each supplier's reads are SR 11.5's above)",
+                flush=True,
+            )
             print(f"peak RSS: {json.dumps({k: round(v) for k, v in server.rss().items()})} MB")
         finally:
             if server is not None:
