@@ -228,12 +228,14 @@ def _floor_all_eligible(url: str, campaign_row: int, campaign_id: str, supplier_
         start = time.perf_counter()
         after = ""
         while True:
+            # (Each limited scan as a subquery of its own: SQLite takes no parenthesised
+            # operands of a UNION.)
             upto = conn.exec_driver_sql(
-                "SELECT guid FROM ("
+                "SELECT guid FROM (SELECT guid FROM "
                 f"(SELECT guid FROM hubs WHERE import_supplier_id = {s} AND guid > '{after}' "
-                f"ORDER BY guid LIMIT {FLOOR_CHUNK}) UNION "
+                f"ORDER BY guid LIMIT {FLOOR_CHUNK}) i UNION SELECT guid FROM "
                 f"(SELECT guid FROM hubs WHERE gas_supplier_id = {s} AND guid > '{after}' "
-                f"ORDER BY guid LIMIT {FLOOR_CHUNK})) x ORDER BY guid "
+                f"ORDER BY guid LIMIT {FLOOR_CHUNK}) g) x ORDER BY guid "
                 f"LIMIT 1 OFFSET {FLOOR_CHUNK - 1}"
             ).scalar()
             within = f"> '{after}'" + (f" AND {{col}} <= '{upto}'" if upto is not None else "")
