@@ -13,6 +13,7 @@ through the worker's own `run_chunk`, as a job that is never stored, then is rol
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -75,6 +76,7 @@ def main() -> int:
           "read and the COPYs go through the driver and are not listed)")  # fmt: skip
     for statement, (n, t) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:10]:
         print(f"  {int(n):3d} x {t:6.3f} s  {statement}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     c.dispose()
     return 0
 
