@@ -289,25 +289,18 @@ class PilotRepository:
         current = set(self.members(campaign_row_id))
         wanted = set(members)
         leaving, joining = sorted(current - wanted), sorted(wanted - current)
-        for start in range(0, len(leaving), 500):
-            self._s.execute(
-                update(CampaignHubRow)
-                .where(
-                    CampaignHubRow.campaign_id == campaign_row_id,
-                    self._one_of(CampaignHubRow.guid, leaving[start : start + 500]),
-                    CampaignHubRow.status == HubStatus.ELIGIBLE,
+        deployed_stay = (CampaignHubRow.status == HubStatus.ELIGIBLE,)
+        for guids, flag, only in ((leaving, False, deployed_stay), (joining, True, ())):
+            for start in range(0, len(guids), 500):
+                self._s.execute(
+                    update(CampaignHubRow)
+                    .where(
+                        CampaignHubRow.campaign_id == campaign_row_id,
+                        self._one_of(CampaignHubRow.guid, guids[start : start + 500]),
+                        *only,
+                    )
+                    .values(in_pilot=flag)
                 )
-                .values(in_pilot=False)
-            )
-        for start in range(0, len(joining), 500):
-            self._s.execute(
-                update(CampaignHubRow)
-                .where(
-                    CampaignHubRow.campaign_id == campaign_row_id,
-                    self._one_of(CampaignHubRow.guid, joining[start : start + 500]),
-                )
-                .values(in_pilot=True)
-            )
 
     def members(self, campaign_row_id: int) -> list[str]:
         return list(
